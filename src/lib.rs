@@ -9,7 +9,15 @@
 //! | module | crate | job |
 //! |---|---|---|
 //! | [`data`] | `spikeport-data` | MNIST IDX reader, scaling, pooling, subsets, splits |
-//! | [`ann`] | `spikeport-ann` | bias-free ReLU networks: training, evaluation, save/load |
+//! | [`ann`] | `spikeport-ann` | bias-free ReLU networks: training, evaluation, save/load, the paper's zoo |
+//! | [`snn`] | `spikeport-snn` | the contract: SNN description, neuron parameters, encoders, `Backend` trait |
+//! | [`lif`] | `spikeport-lif` | LIF kernels, delay buffers, event-driven propagation |
+//! | [`convert`] | `spikeport-convert` | ANN → SNN conversion (global scale, per-layer normalisation, sweeps) |
+//! | [`bench`] | `spikeport-bench` | the experiment harness and reports |
 
 pub use spikeport_ann as ann;
+pub use spikeport_bench as bench;
+pub use spikeport_convert as convert;
 pub use spikeport_data as data;
+pub use spikeport_lif as lif;
+pub use spikeport_snn as snn;

@@ -1,0 +1,19 @@
+//! # spikeport-bench — the experiment harness
+//!
+//! Runs networks × backends over MNIST test images and reports, per cell: ANN accuracy, SNN
+//! accuracy and the conversion loss on the same images, spikes per layer, synaptic events,
+//! biological, hardware and host time per image, and accuracy as a function of simulated
+//! time. Reports come as a Markdown table, JSON and CSV with unit-carrying field names
+//! ([`report`]).
+//!
+//! Any [`Backend`](spikeport_snn::Backend) can be used through the object-safe
+//! [`DynBackend`]; [`run_cell`] runs one network on one [`BackendSetup`].
+
+mod error;
+pub mod report;
+mod runner;
+
+pub use error::BenchError;
+pub use report::{markdown_table, to_csv, write_csv, write_json, AccuracyAt, Record};
+pub use runner::{convert, run_cell, BackendSetup, Conversion, Converted, DynBackend, Progress, Session};
+pub use spikeport_ann::zoo::{load_zoo, zoo, ZOO_NAMES};

@@ -1,0 +1,282 @@
+//! Result records and their Markdown, JSON and CSV forms.
+//!
+//! The JSON and CSV field names carry their units and are stable: downstream tools parse
+//! them. See `docs/report-schema.md`.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::BenchError;
+
+/// Accuracy at one checkpoint of simulated time within each image.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccuracyAt {
+    /// Time after the image's start, ms.
+    pub t_ms: f64,
+    /// SNN accuracy from the spikes counted up to `t_ms`, percent.
+    pub snn_accuracy_pct: f64,
+}
+
+/// The result of one network on one backend.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Network name, e.g. `"nas63"`.
+    pub network: String,
+    /// Backend name as selected, e.g. `"fast"`.
+    pub backend: String,
+    /// The backend's platform name.
+    pub platform: String,
+    /// Number of test images.
+    pub images: usize,
+    /// ANN accuracy on the same images, percent.
+    pub ann_accuracy_pct: f64,
+    /// SNN accuracy, percent (ties and silent outputs count as wrong, as in the paper).
+    pub snn_accuracy_pct: f64,
+    /// `ann_accuracy_pct − snn_accuracy_pct`, percentage points.
+    pub conversion_loss_pp: f64,
+    /// Images on which the SNN's class equals the ANN's, percent.
+    pub ann_agreement_pct: f64,
+    /// Images with a tie or no output spike, percent.
+    pub no_decision_pct: f64,
+    /// How the network was converted.
+    pub conversion: String,
+    /// The global weight scale, if one was used (unit of the neuron's synapses).
+    pub max_weight: Option<f64>,
+    /// Neuron model of the converted layers.
+    pub neuron_model: String,
+    /// Maximum input rate, Hz.
+    pub max_freq_hz: f64,
+    /// Presentation time per image, ms.
+    pub duration_ms: f64,
+    /// Pause after each image, ms.
+    pub pause_ms: f64,
+    /// Backend time step, ms.
+    pub dt_ms: f64,
+    /// Simulated biological time per image, ms.
+    pub bio_ms_per_image: f64,
+    /// Modelled hardware time per image, s (host time for software simulators).
+    pub hardware_s_per_image: f64,
+    /// Host wall-clock time of the simulation per image, s.
+    pub wall_s_per_image: f64,
+    /// Host wall-clock time of the whole cell (conversion, sweeps, simulation), s.
+    pub total_wall_s: f64,
+    /// Synaptic events per image.
+    pub synaptic_events_per_image: f64,
+    /// Spikes per image per population, input population first.
+    pub spikes_per_image: Vec<f64>,
+    /// Neuron updates (neuron-timesteps) per image.
+    pub neuron_updates_per_image: f64,
+    /// Neurons deployed (non-input).
+    pub neurons: usize,
+    /// Synapses deployed.
+    pub synapses: usize,
+    /// Accuracy as a function of simulated time within each image.
+    pub accuracy_vs_time: Vec<AccuracyAt>,
+    /// Deployment seed.
+    pub seed: u64,
+    /// Worker threads.
+    pub threads: usize,
+}
+
+/// The columns of [`markdown_table`].
+pub const TABLE_HEADER: &str = "| network | backend | images | ANN acc. (%) | SNN acc. (%) | conv. loss (pp) | agree w/ ANN (%) | bio ms / image | wall ms / image | syn. events / image | spikes / image (per layer) | conversion |";
+
+/// A Markdown table of records, one row each.
+pub fn markdown_table(records: &[Record]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{TABLE_HEADER}");
+    let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
+    for r in records {
+        let spikes = r.spikes_per_image.iter().map(|v| format!("{v:.0}")).collect::<Vec<_>>().join(" / ");
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {:.3} | {:.3e} | {} | {} |",
+            r.network,
+            r.backend,
+            r.images,
+            r.ann_accuracy_pct,
+            r.snn_accuracy_pct,
+            r.conversion_loss_pp,
+            r.ann_agreement_pct,
+            r.bio_ms_per_image,
+            r.wall_s_per_image * 1e3,
+            r.synaptic_events_per_image,
+            spikes,
+            r.conversion
+        );
+    }
+    s
+}
+
+/// The CSV column names, in order.
+pub const CSV_HEADER: &str = "network,backend,platform,images,ann_accuracy_pct,snn_accuracy_pct,conversion_loss_pp,ann_agreement_pct,no_decision_pct,max_weight,neuron_model,max_freq_hz,duration_ms,pause_ms,dt_ms,bio_ms_per_image,hardware_s_per_image,wall_s_per_image,total_wall_s,synaptic_events_per_image,spikes_per_image,neuron_updates_per_image,neurons,synapses,seed,threads,conversion";
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Records as CSV ([`CSV_HEADER`] first); `spikes_per_image` is one field of
+/// `;`-separated numbers, input population first; `accuracy_vs_time` is JSON-only.
+pub fn to_csv(records: &[Record]) -> String {
+    let mut s = String::from(CSV_HEADER);
+    s.push('\n');
+    for r in records {
+        let spikes = r.spikes_per_image.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(";");
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            csv_field(&r.network),
+            csv_field(&r.backend),
+            csv_field(&r.platform),
+            r.images,
+            r.ann_accuracy_pct,
+            r.snn_accuracy_pct,
+            r.conversion_loss_pp,
+            r.ann_agreement_pct,
+            r.no_decision_pct,
+            r.max_weight.map_or(String::new(), |w| w.to_string()),
+            csv_field(&r.neuron_model),
+            r.max_freq_hz,
+            r.duration_ms,
+            r.pause_ms,
+            r.dt_ms,
+            r.bio_ms_per_image,
+            r.hardware_s_per_image,
+            r.wall_s_per_image,
+            r.total_wall_s,
+            r.synaptic_events_per_image,
+            spikes,
+            r.neuron_updates_per_image,
+            r.neurons,
+            r.synapses,
+            r.seed,
+            r.threads,
+            csv_field(&r.conversion)
+        );
+    }
+    s
+}
+
+/// Writes `contents` to `path` atomically: a temporary file beside it, then a rename, so a
+/// killed run never leaves a half-written report.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), BenchError> {
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |source| BenchError::Io { path: p, source }
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+    f.write_all(contents).map_err(io(&tmp))?;
+    f.sync_all().map_err(io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(io(path))
+}
+
+/// Writes the records as a pretty JSON array.
+pub fn write_json(path: &Path, records: &[Record]) -> Result<(), BenchError> {
+    let mut bytes = serde_json::to_vec_pretty(records)?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
+/// Writes the records as CSV.
+pub fn write_csv(path: &Path, records: &[Record]) -> Result<(), BenchError> {
+    write_atomic(path, to_csv(records).as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn record() -> Record {
+        Record {
+            network: "nas63".into(),
+            backend: "fast".into(),
+            platform: "Fast".into(),
+            images: 100,
+            ann_accuracy_pct: 97.0,
+            snn_accuracy_pct: 96.5,
+            conversion_loss_pp: 0.5,
+            ann_agreement_pct: 98.0,
+            no_decision_pct: 1.0,
+            conversion: "global, max_weight 0.015".into(),
+            max_weight: Some(0.015),
+            neuron_model: "IF_cond_exp".into(),
+            max_freq_hz: 120.0,
+            duration_ms: 500.0,
+            pause_ms: 50.0,
+            dt_ms: 1.0,
+            bio_ms_per_image: 550.0,
+            hardware_s_per_image: 0.001,
+            wall_s_per_image: 0.001,
+            total_wall_s: 0.2,
+            synaptic_events_per_image: 12345.0,
+            spikes_per_image: vec![100.0, 20.0, 5.0, 3.0],
+            neuron_updates_per_image: 34650.0,
+            neurons: 63,
+            synapses: 34240,
+            accuracy_vs_time: vec![AccuracyAt { t_ms: 50.0, snn_accuracy_pct: 80.0 }],
+            seed: 0,
+            threads: 2,
+        }
+    }
+
+    #[test]
+    fn json_keeps_the_stable_field_names() {
+        let v = serde_json::to_value(record()).unwrap();
+        for key in [
+            "network",
+            "backend",
+            "images",
+            "ann_accuracy_pct",
+            "snn_accuracy_pct",
+            "conversion_loss_pp",
+            "bio_ms_per_image",
+            "wall_s_per_image",
+            "synaptic_events_per_image",
+            "spikes_per_image",
+        ] {
+            assert!(v.get(key).is_some(), "missing {key}");
+        }
+        assert_eq!(v["spikes_per_image"].as_array().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn csv_has_one_row_per_record_and_matching_columns() {
+        let csv = to_csv(&[record(), record()]);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 3);
+        let cols = CSV_HEADER.split(',').count();
+        // the conversion text contains a comma and is quoted
+        assert!(lines[1].ends_with("\"global, max_weight 0.015\""));
+        assert_eq!(lines[1].replace("\"global, max_weight 0.015\"", "x").split(',').count(), cols);
+    }
+
+    #[test]
+    fn markdown_table_rows() {
+        let t = markdown_table(&[record()]);
+        assert_eq!(t.lines().count(), 3);
+        assert!(t.contains("| nas63 | fast | 100 | 97.00 | 96.50 | 0.50 |"));
+    }
+
+    #[test]
+    fn atomic_write_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sub/out.json");
+        write_json(&p, &[record()]).unwrap();
+        let back: Vec<Record> = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+        assert_eq!(back, vec![record()]);
+        assert!(!dir.path().join("sub/out.json.tmp").exists());
+    }
+}

@@ -1,0 +1,290 @@
+//! Running one network on one backend over a set of test images.
+
+use std::time::Instant;
+
+use ndarray::{s, Array2, Axis};
+use serde::{Deserialize, Serialize};
+use spikeport_ann::Model;
+use spikeport_convert::{
+    convert_global, convert_normalised, sweep_with, SweepResult, SweepSettings, DEFAULT_DELAY_MS,
+};
+use spikeport_data::Dataset;
+use spikeport_snn::{
+    readout, Activity, Backend, BackendError, Deployed, Encoder, IfCurrDeltaSubValidParams, MappingReport,
+    NeuronModel, PlatformInfo, Recording, RunOutput, SnnNetwork, SpikeInput,
+};
+
+use crate::error::BenchError;
+use crate::report::{AccuracyAt, Record};
+
+/// A deployed network that can run batches: the object-safe face of a [`Backend`] deployment.
+pub trait Session {
+    /// Runs one batch.
+    ///
+    /// **Errors** as [`Backend::run`].
+    fn run(&mut self, input: &SpikeInput, rec: &Recording) -> Result<RunOutput, BackendError>;
+    /// How the network was mapped.
+    fn mapping(&self) -> MappingReport;
+}
+
+/// An object-safe [`Backend`], so that a harness can hold different backends in one list.
+/// Every `Backend` is one.
+pub trait DynBackend: Send + Sync {
+    /// Platform facts.
+    fn platform(&self) -> &PlatformInfo;
+    /// Deploys `net` with `seed` and returns a session to run batches on.
+    ///
+    /// **Errors** as [`Backend::deploy`].
+    fn session<'a>(&'a self, net: &SnnNetwork, seed: u64) -> Result<Box<dyn Session + 'a>, BackendError>;
+}
+
+struct BackendSession<'a, B: Backend> {
+    backend: &'a B,
+    dep: B::Deployment,
+}
+
+impl<B: Backend> Session for BackendSession<'_, B> {
+    fn run(&mut self, input: &SpikeInput, rec: &Recording) -> Result<RunOutput, BackendError> {
+        self.backend.run(&mut self.dep, input, rec)
+    }
+    fn mapping(&self) -> MappingReport {
+        self.dep.mapping()
+    }
+}
+
+impl<B: Backend + Send + Sync> DynBackend for B {
+    fn platform(&self) -> &PlatformInfo {
+        self.info()
+    }
+    fn session<'a>(&'a self, net: &SnnNetwork, seed: u64) -> Result<Box<dyn Session + 'a>, BackendError> {
+        Ok(Box::new(BackendSession { backend: self, dep: self.deploy(net, seed)? }))
+    }
+}
+
+/// How the ANN becomes an SNN in an experiment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Conversion {
+    /// The paper's global factor with a fixed `max_weight` (unit of the neuron's synapses).
+    Global {
+        /// Weight the largest positive ANN weight maps to.
+        max_weight: f64,
+    },
+    /// The paper's global factor with `max_weight` chosen by a sweep on the first
+    /// `calibration_images` images of the **training** set.
+    Sweep {
+        /// Candidates.
+        settings: SweepSettings,
+        /// Number of training images to calibrate on.
+        calibration_images: usize,
+    },
+    /// Per-layer data-based normalisation with reset by subtraction, calibrated on the first
+    /// `calibration_images` training images; the setup's neuron model is not used.
+    PerLayer {
+        /// Percentile of positive activations, e.g. 99.9.
+        percentile: f64,
+        /// The integrate-and-fire neuron with reset by subtraction.
+        neuron: IfCurrDeltaSubValidParams,
+        /// Number of training images to calibrate on.
+        calibration_images: usize,
+    },
+}
+
+/// One backend as used in an experiment: the simulator plus the conversion and encoding.
+pub struct BackendSetup {
+    /// Name in reports, e.g. `"fast"`.
+    pub name: String,
+    /// The simulator or hardware model.
+    pub backend: Box<dyn DynBackend>,
+    /// Neuron model of every converted layer (for the global conversions).
+    pub neuron: NeuronModel,
+    /// Input encoding (rate, duration, pause).
+    pub encoder: Encoder,
+    /// ANN → SNN conversion.
+    pub conversion: Conversion,
+    /// Images per simulated batch (bounds memory).
+    pub batch_size: usize,
+    /// Deployment seed.
+    pub seed: u64,
+    /// Interval of the accuracy-vs-time checkpoints, ms; `None` records none.
+    pub checkpoint_every_ms: Option<f64>,
+}
+
+/// Progress of [`run_cell`], for progress bars.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// Images simulated so far.
+    pub done: usize,
+    /// Images in total.
+    pub total: usize,
+}
+
+/// The converted network and how it was obtained.
+pub struct Converted {
+    /// The spiking network.
+    pub network: SnnNetwork,
+    /// Human-readable description, e.g. `"global, max_weight 0.0150 (sweep)"`.
+    pub description: String,
+    /// The weight scale used by the global conversions.
+    pub max_weight: Option<f64>,
+    /// The sweep, if one ran.
+    pub sweep: Option<SweepResult>,
+}
+
+/// Converts `model` as `setup` says, calibrating on `calibration` (training images).
+///
+/// **Errors** if the conversion, a sweep or the calibration data fail.
+pub fn convert(model: &Model, calibration: &Dataset, setup: &BackendSetup) -> Result<Converted, BenchError> {
+    let ann = &model.network;
+    match &setup.conversion {
+        Conversion::Global { max_weight } => Ok(Converted {
+            network: convert_global(ann, &setup.neuron, *max_weight, DEFAULT_DELAY_MS)?,
+            description: format!("global, max_weight {max_weight}"),
+            max_weight: Some(*max_weight),
+            sweep: None,
+        }),
+        Conversion::Sweep { settings, calibration_images } => {
+            let calib = calibration.take((*calibration_images).min(calibration.len()))?;
+            let x = model.features(&calib)?;
+            let mut run = |net: &SnnNetwork, input: &SpikeInput| {
+                let mut session = setup.backend.session(net, settings.seed)?;
+                session.run(input, &Recording::counts_only())
+            };
+            let result =
+                sweep_with(&mut run, ann, &setup.neuron, &setup.encoder, x.view(), calib.labels(), settings)?;
+            let best = result.best.max_weight;
+            Ok(Converted {
+                network: convert_global(ann, &setup.neuron, best, DEFAULT_DELAY_MS)?,
+                description: format!(
+                    "global, max_weight {best} (swept {} values on {} training images: {:.1} %)",
+                    result.points.len(),
+                    result.images,
+                    result.best.accuracy_pct
+                ),
+                max_weight: Some(best),
+                sweep: Some(result),
+            })
+        }
+        Conversion::PerLayer { percentile, neuron, calibration_images } => {
+            let calib = calibration.take((*calibration_images).min(calibration.len()))?;
+            let x = model.features(&calib)?;
+            let (network, report) = convert_normalised(ann, x.view(), *percentile, neuron, DEFAULT_DELAY_MS)?;
+            Ok(Converted {
+                network,
+                description: format!(
+                    "per-layer p{percentile} on {} training images, reset by subtraction",
+                    report.images
+                ),
+                max_weight: None,
+                sweep: None,
+            })
+        }
+    }
+}
+
+/// Runs `model` converted for `setup` on every image of `test`, in batches, and measures
+/// ANN and SNN accuracy on the same images, activity and time.
+///
+/// **Errors** if conversion, encoding or the backend fail.
+pub fn run_cell(
+    model: &Model,
+    test: &Dataset,
+    calibration: &Dataset,
+    setup: &BackendSetup,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Record, BenchError> {
+    if setup.batch_size == 0 {
+        return Err(BenchError::InvalidArgument { name: "batch_size", reason: "must be ≥ 1".into() });
+    }
+    if test.is_empty() {
+        return Err(BenchError::InvalidArgument { name: "images", reason: "no test images".into() });
+    }
+    let wall = Instant::now();
+    let x = model.features(test)?;
+    let labels = test.labels();
+    let ann_pred = model.network.predict(x.view())?;
+    let ann_correct = ann_pred.iter().zip(labels).filter(|(p, &l)| **p == usize::from(l)).count();
+    let converted = convert(model, calibration, setup)?;
+    let mut session = setup.backend.session(&converted.network, setup.seed)?;
+    let mapping = session.mapping();
+    let mut rec = Recording::counts_only();
+    if let Some(every) = setup.checkpoint_every_ms {
+        rec = rec.with_checkpoints(every);
+    }
+    let mut activity = Activity::default();
+    let (mut snn_correct, mut agree, mut silent) = (0usize, 0usize, 0usize);
+    let mut checkpoint_times: Vec<f64> = Vec::new();
+    let mut checkpoint_correct: Vec<usize> = Vec::new();
+    let n = test.len();
+    let sim_start = Instant::now();
+    for (b, xb) in x.axis_chunks_iter(Axis(0), setup.batch_size).enumerate() {
+        let first = b * setup.batch_size;
+        let input = setup.encoder.encode_from(xb, first as u64)?;
+        let out = session.run(&input, &rec)?;
+        let lb = &labels[first..first + xb.nrows()];
+        for (i, p) in out.predictions().into_iter().enumerate() {
+            match p {
+                Some(c) => {
+                    snn_correct += usize::from(c == usize::from(lb[i]));
+                    agree += usize::from(c == ann_pred[first + i]);
+                }
+                None => silent += 1,
+            }
+        }
+        if let Some(cp) = &out.checkpoints {
+            if checkpoint_times.is_empty() {
+                checkpoint_times = cp.times_ms.clone();
+                checkpoint_correct = vec![0; cp.times_ms.len()];
+            }
+            for (c, counts) in cp.counts.iter().enumerate() {
+                checkpoint_correct[c] += correct_of(counts, lb);
+            }
+        }
+        activity.accumulate(&out.activity);
+        progress(Progress { done: first + xb.nrows(), total: n });
+    }
+    let sim_wall = sim_start.elapsed().as_secs_f64();
+    let nf = n as f64;
+    let ann_accuracy_pct = 100.0 * ann_correct as f64 / nf;
+    let snn_accuracy_pct = 100.0 * snn_correct as f64 / nf;
+    Ok(Record {
+        network: model.header.name.clone(),
+        backend: setup.name.clone(),
+        platform: setup.backend.platform().name.clone(),
+        images: n,
+        ann_accuracy_pct,
+        snn_accuracy_pct,
+        conversion_loss_pp: ann_accuracy_pct - snn_accuracy_pct,
+        ann_agreement_pct: 100.0 * agree as f64 / nf,
+        no_decision_pct: 100.0 * silent as f64 / nf,
+        conversion: converted.description,
+        max_weight: converted.max_weight,
+        neuron_model: converted.network.populations().last().map_or("", |p| p.model.name()).to_string(),
+        max_freq_hz: setup.encoder.max_freq_hz(),
+        duration_ms: setup.encoder.duration_ms(),
+        pause_ms: setup.encoder.pause_ms(),
+        dt_ms: setup.backend.platform().dt_ms,
+        bio_ms_per_image: activity.bio_time_ms / nf,
+        hardware_s_per_image: activity.hardware_time_s / nf,
+        wall_s_per_image: sim_wall / nf,
+        total_wall_s: wall.elapsed().as_secs_f64(),
+        synaptic_events_per_image: activity.synaptic_events_per_image(),
+        spikes_per_image: activity.spikes_per_image(),
+        neuron_updates_per_image: activity.neuron_updates as f64 / nf,
+        neurons: mapping.neurons,
+        synapses: mapping.synapses,
+        accuracy_vs_time: checkpoint_times
+            .iter()
+            .zip(&checkpoint_correct)
+            .map(|(&t_ms, &c)| AccuracyAt { t_ms, snn_accuracy_pct: 100.0 * c as f64 / nf })
+            .collect(),
+        seed: setup.seed,
+        threads: rayon::current_num_threads(),
+    })
+}
+
+fn correct_of(counts: &Array2<u32>, labels: &[u8]) -> usize {
+    (0..counts.nrows())
+        .filter(|&i| readout::predict(counts.slice(s![i, ..])) == Some(usize::from(labels[i])))
+        .count()
+}

@@ -1,0 +1,123 @@
+//! Automatic choice of the weight scale (and input rate) for a backend.
+
+use ndarray::ArrayView2;
+use serde::{Deserialize, Serialize};
+use spikeport_ann::Network;
+use spikeport_snn::{
+    Backend, BackendError, Encoder, NeuronModel, Recording, RunOutput, SnnNetwork, SpikeInput,
+};
+
+use crate::{convert_global, ConvertError, DEFAULT_DELAY_MS};
+
+/// What to try in a [`sweep`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepSettings {
+    /// Candidate `max_weight` values (unit of the neuron's synapses, e.g. µS).
+    pub max_weights: Vec<f64>,
+    /// Candidate maximum input rates, Hz; empty keeps the encoder's.
+    pub max_freqs_hz: Vec<f64>,
+    /// Seed passed to [`Backend::deploy`].
+    pub seed: u64,
+}
+
+impl SweepSettings {
+    /// `n` weights spaced evenly from `lo` to `hi` (inclusive), the encoder's rate, seed 0.
+    pub fn linear(lo: f64, hi: f64, n: usize) -> Self {
+        let max_weights = match n {
+            0 => Vec::new(),
+            1 => vec![lo],
+            _ => (0..n).map(|i| lo + (hi - lo) * i as f64 / (n - 1) as f64).collect(),
+        };
+        Self { max_weights, max_freqs_hz: Vec::new(), seed: 0 }
+    }
+}
+
+/// One tried setting and its accuracy.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepPoint {
+    /// The weight scale tried.
+    pub max_weight: f64,
+    /// The maximum input rate tried, Hz.
+    pub max_freq_hz: f64,
+    /// Accuracy on the calibration images, percent (ties and silence count as wrong).
+    pub accuracy_pct: f64,
+}
+
+/// Every point of a sweep and the one chosen.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepResult {
+    /// All points, in the order tried.
+    pub points: Vec<SweepPoint>,
+    /// The most accurate point (the first of equals, i.e. the smallest weight and rate in
+    /// the order given).
+    pub best: SweepPoint,
+    /// Number of calibration images.
+    pub images: usize,
+}
+
+/// Converts `ann` with the paper's global scale for every candidate `max_weight` (and rate),
+/// runs the calibration images on `backend` (deployed with `settings.seed`, counts only) and
+/// keeps the most accurate setting.
+///
+/// Use images of the **training** set (never the test set) for calibration, as the paper's
+/// sweeps did; `calibration` holds pixels in [0, 1] (rows, inputs) with their labels.
+///
+/// **Errors** if there is nothing to sweep, or a conversion or the backend fails.
+pub fn sweep<B: Backend>(
+    backend: &B,
+    ann: &Network,
+    neuron: &NeuronModel,
+    encoder: &Encoder,
+    calibration: ArrayView2<'_, f32>,
+    labels: &[u8],
+    settings: &SweepSettings,
+) -> Result<SweepResult, ConvertError> {
+    let mut run = |net: &SnnNetwork, input: &SpikeInput| {
+        let mut dep = backend.deploy(net, settings.seed)?;
+        backend.run(&mut dep, input, &Recording::counts_only())
+    };
+    sweep_with(&mut run, ann, neuron, encoder, calibration, labels, settings)
+}
+
+/// As [`sweep`], with the simulation given as a closure that runs a network on an input and
+/// returns its output (for callers that hold backends as trait objects).
+///
+/// **Errors** as [`sweep`].
+pub fn sweep_with(
+    run: &mut dyn FnMut(&SnnNetwork, &SpikeInput) -> Result<RunOutput, BackendError>,
+    ann: &Network,
+    neuron: &NeuronModel,
+    encoder: &Encoder,
+    calibration: ArrayView2<'_, f32>,
+    labels: &[u8],
+    settings: &SweepSettings,
+) -> Result<SweepResult, ConvertError> {
+    if settings.max_weights.is_empty() {
+        return Err(ConvertError::EmptySweep("no max_weight candidates".into()));
+    }
+    if calibration.nrows() == 0 {
+        return Err(ConvertError::EmptySweep("no calibration images".into()));
+    }
+    let freqs = if settings.max_freqs_hz.is_empty() {
+        vec![encoder.max_freq_hz()]
+    } else {
+        settings.max_freqs_hz.clone()
+    };
+    let mut points = Vec::with_capacity(freqs.len() * settings.max_weights.len());
+    for &max_freq_hz in &freqs {
+        let enc = Encoder::new(encoder.encoding(), max_freq_hz, encoder.duration_ms(), encoder.pause_ms())?;
+        let input = enc.encode(calibration)?;
+        for &max_weight in &settings.max_weights {
+            let snn = convert_global(ann, neuron, max_weight, DEFAULT_DELAY_MS)?;
+            let out = run(&snn, &input)?;
+            let accuracy_pct = 100.0 * out.accuracy(labels)?;
+            points.push(SweepPoint { max_weight, max_freq_hz, accuracy_pct });
+        }
+    }
+    let best = points
+        .iter()
+        .copied()
+        .reduce(|best, p| if p.accuracy_pct > best.accuracy_pct { p } else { best })
+        .ok_or_else(|| ConvertError::EmptySweep("no points".into()))?;
+    Ok(SweepResult { points, best, images: calibration.nrows() })
+}

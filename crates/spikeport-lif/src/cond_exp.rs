@@ -1,0 +1,577 @@
+//! PyNN `IF_cond_exp`: leaky integrate-and-fire with exponential synaptic conductances.
+//!
+//! ```text
+//! cm dV/dt = g_L (v_rest − V) + g_E (e_rev_E − V) + g_I (e_rev_I − V) + i_offset,  g_L = cm / tau_m
+//! dg_X/dt  = −g_X / tau_syn_X;     an arriving spike of weight w adds |w| µS to g_X
+//! ```
+//!
+//! Two integrators:
+//!
+//! * [`CondExpExact`] — the **exact constant-input step** of GeNN's `LIF` neuron with the
+//!   `ExpCond` post-synaptic model and of sPyNNaker's `neuron_model_lif_impl.h`: the
+//!   synaptic current is evaluated once with V and g at the start of the step,
+//!   `I = g_E (e_rev_E − V₀) + g_I (e_rev_I − V₀)`, held constant, and V moves exactly
+//!   toward the resulting target with the *leak* time constant:
+//!   `α = v_rest + R_m (I + i_offset)`, `V₁ = α − e^{−dt/tau_m} (α − V₀)`, `R_m = tau_m/cm`
+//!   (MΩ). Neither GeNN nor sPyNNaker uses an effective (conductance-shortened) time
+//!   constant. Then `g ← g · e^{−dt/tau_syn}`. First-order accurate in dt for conductance
+//!   input; exact for constant current input. Generic over f32/f64.
+//!   (sPyNNaker additionally scales *new* input by `(tau/dt)(1 − e^{−dt/tau})` and runs
+//!   in s16.15 fixed point; that belongs to the SpiNNaker model, not here.)
+//! * [`CondExpAccurate`] — the reference integrator, in the spirit of NEST's
+//!   `iaf_cond_exp` (GSL RKF45 with adaptive step inside each simulation step): the
+//!   conductances decay in closed form, and V is integrated with the embedded
+//!   Dormand–Prince 5(4) pair under local error control on V, restarting each simulation
+//!   step at `h = dt` and sub-stepping as needed ([`RkControl::Adaptive`]), or with a
+//!   fixed number of sub-steps ([`RkControl::FixedSubsteps`]). As NEST does, the
+//!   right-hand side uses `min(V, v_thresh)`, and V is held at `v_reset` while
+//!   refractory. When both conductances are negligible (< 1e-15 · g_L) the step is the
+//!   exact exponential relaxation. One shortcut NEST does not take: the last sub-step
+//!   of a time step is accepted whatever its error estimate `e` if it ends at
+//!   `V − e ≥ v_thresh` and is well inside the stability region
+//!   (`h (g_L + g_E + g_I)/cm ≤ 1`), because the neuron then spikes and V is reset, so
+//!   refining V (around the kink that `min(V, v_thresh)` puts into the right-hand side)
+//!   cannot change the outcome. The first attempt of every step is computed for blocks of 16
+//!   neurons at once in [`NeuronKernel::step_slice`] (vectorised, bit-identical to
+//!   [`NeuronKernel::step`]).
+//!
+//! Common to both (the grid rules of [`spikeport_snn::timing`]): the threshold is checked
+//! on the grid after the update; a spike resets V to `v_reset` and holds it there for
+//! `⌈tau_refrac/dt⌉` updates, during which the conductances keep decaying and still
+//! receive input.
+
+use spikeport_snn::timing::{check_dt, refractory_steps};
+use spikeport_snn::IfCondExpValidParams;
+
+use crate::kernel::step_each;
+use crate::{LifError, NeuronKernel, Real, StateSliceMut};
+
+/// Propagators of the exact constant-input step for one (parameters, dt); see the
+/// [module docs](self).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CondExpExact<F> {
+    v_rest: F,
+    v_reset: F,
+    v_thresh: F,
+    e_rev_e: F,
+    e_rev_i: F,
+    i_offset: F,
+    /// Membrane resistance tau_m / cm, MΩ.
+    r_mem: F,
+    /// e^{−dt/tau_m}.
+    exp_tc: F,
+    /// e^{−dt/tau_syn_E}.
+    decay_e: F,
+    /// e^{−dt/tau_syn_I}.
+    decay_i: F,
+    refrac_steps: u32,
+}
+
+impl<F: Real> CondExpExact<F> {
+    /// Precompute the propagators for `p` at time step `dt_ms`.
+    ///
+    /// **Errors** with [`SnnError::InvalidTimestep`](spikeport_snn::SnnError) (wrapped) for
+    /// a bad `dt_ms`.
+    pub fn new(p: &IfCondExpValidParams, dt_ms: f64) -> Result<Self, LifError> {
+        let dt = check_dt(dt_ms)?;
+        Ok(Self {
+            v_rest: F::from_f64(p.v_rest()),
+            v_reset: F::from_f64(p.v_reset()),
+            v_thresh: F::from_f64(p.v_thresh()),
+            e_rev_e: F::from_f64(p.e_rev_e()),
+            e_rev_i: F::from_f64(p.e_rev_i()),
+            i_offset: F::from_f64(p.i_offset()),
+            r_mem: F::from_f64(p.tau_m() / p.cm()),
+            exp_tc: F::from_f64((-dt / p.tau_m()).exp()),
+            decay_e: F::from_f64((-dt / p.tau_syn_e()).exp()),
+            decay_i: F::from_f64((-dt / p.tau_syn_i()).exp()),
+            refrac_steps: refractory_steps(p.tau_refrac(), dt),
+        })
+    }
+
+    /// Refractory period in updates.
+    pub fn refrac_steps(&self) -> u32 {
+        self.refrac_steps
+    }
+}
+
+impl<F: Real> NeuronKernel<F> for CondExpExact<F> {
+    #[inline]
+    fn v_init(&self) -> F {
+        self.v_rest
+    }
+
+    #[inline]
+    fn step(&self, v: &mut F, syn_e: &mut F, syn_i: &mut F, refrac: &mut u32) -> bool {
+        let free = *refrac == 0;
+        if free {
+            // synaptic current with V at the step start, held for the whole step
+            let i_syn = *syn_e * (self.e_rev_e - *v) + *syn_i * (self.e_rev_i - *v);
+            let alpha = self.v_rest + self.r_mem * (i_syn + self.i_offset);
+            *v = alpha - self.exp_tc * (alpha - *v);
+        } else {
+            // refractory: clamp
+            *refrac -= 1;
+            *v = self.v_reset;
+        }
+        // synaptic decay
+        *syn_e *= self.decay_e;
+        *syn_i *= self.decay_i;
+        // threshold on the grid, reset
+        if free && *v >= self.v_thresh {
+            *v = self.v_reset;
+            *refrac = self.refrac_steps;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Step control of [`CondExpAccurate`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum RkControl {
+    /// Adaptive Dormand–Prince 5(4): a sub-step is accepted when the embedded error
+    /// estimate of V is at most `abs_mv + rel · |V|`.
+    Adaptive {
+        /// Absolute tolerance, mV.
+        abs_mv: f64,
+        /// Relative tolerance.
+        rel: f64,
+    },
+    /// Exactly this many equal Dormand–Prince 5 sub-steps per time step, no error
+    /// control (for convergence studies).
+    FixedSubsteps(u32),
+}
+
+impl Default for RkControl {
+    /// Adaptive with an absolute tolerance of 1e-6 mV (NEST uses 1e-3 in mV and nS) and
+    /// no relative tolerance.
+    fn default() -> Self {
+        Self::Adaptive { abs_mv: 1e-6, rel: 0.0 }
+    }
+}
+
+// Dormand–Prince 5(4) tableau (Dormand & Prince 1980; Hairer, Nørsett & Wanner,
+// "Solving ODEs I", Table 5.2).
+const C: [f64; 7] = [0.0, 0.2, 0.3, 0.8, 8.0 / 9.0, 1.0, 1.0];
+const A21: f64 = 0.2;
+const A31: f64 = 3.0 / 40.0;
+const A32: f64 = 9.0 / 40.0;
+const A41: f64 = 44.0 / 45.0;
+const A42: f64 = -56.0 / 15.0;
+const A43: f64 = 32.0 / 9.0;
+const A51: f64 = 19372.0 / 6561.0;
+const A52: f64 = -25360.0 / 2187.0;
+const A53: f64 = 64448.0 / 6561.0;
+const A54: f64 = -212.0 / 729.0;
+const A61: f64 = 9017.0 / 3168.0;
+const A62: f64 = -355.0 / 33.0;
+const A63: f64 = 46732.0 / 5247.0;
+const A64: f64 = 49.0 / 176.0;
+const A65: f64 = -5103.0 / 18656.0;
+const B1: f64 = 35.0 / 384.0;
+const B3: f64 = 500.0 / 1113.0;
+const B4: f64 = 125.0 / 192.0;
+const B5: f64 = -2187.0 / 6784.0;
+const B6: f64 = 11.0 / 84.0;
+// b − b* (5th minus embedded 4th order weights)
+const E1: f64 = 71.0 / 57600.0;
+const E3: f64 = -71.0 / 16695.0;
+const E4: f64 = 71.0 / 1920.0;
+const E5: f64 = -17253.0 / 339200.0;
+const E6: f64 = 22.0 / 525.0;
+const E7: f64 = -1.0 / 40.0;
+
+/// Conductance decay factors e^{−c_s h/tau} at the six distinct DP5 stage times.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct StageDecay<F> {
+    e: [F; 6],
+    i: [F; 6],
+}
+
+impl<F: Real> StageDecay<F> {
+    fn new(h: f64, tau_e: f64, tau_i: f64) -> Self {
+        let mut e = [F::ZERO; 6];
+        let mut i = [F::ZERO; 6];
+        for s in 0..6 {
+            e[s] = F::from_f64((-C[s] * h / tau_e).exp());
+            i[s] = F::from_f64((-C[s] * h / tau_i).exp());
+        }
+        Self { e, i }
+    }
+}
+
+/// The reference integrator for `IF_cond_exp`; see the [module docs](self).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CondExpAccurate<F> {
+    v_rest: F,
+    v_reset: F,
+    v_thresh: F,
+    e_rev_e: F,
+    e_rev_i: F,
+    /// g_L, µS.
+    g_leak: F,
+    /// 1 / cm, 1/nF.
+    inv_cm: F,
+    i_offset: F,
+    /// v_rest + R_m i_offset: the target without synaptic input.
+    alpha0: F,
+    exp_tc: F,
+    decay_e: F,
+    decay_i: F,
+    tau_e: f64,
+    tau_i: f64,
+    dt: f64,
+    /// Length of one regular (sub-)step, ms.
+    h0: f64,
+    /// Stage decay factors for `h0`.
+    stages0: StageDecay<F>,
+    control: RkControl,
+    refrac_steps: u32,
+}
+
+/// Below this fraction of g_L the synaptic conductances are treated as zero and the step
+/// is the exact leak relaxation (the relative change of dV/dt is below f64 rounding).
+const QUIET: f64 = 1e-15;
+
+/// Smallest adaptive sub-step as a fraction of dt; a step this small is accepted whatever
+/// its error estimate, bounding the work per step.
+const H_MIN: f64 = 1e-7;
+
+impl<F: Real> CondExpAccurate<F> {
+    /// Precompute for `p` at `dt_ms` with step control `control`.
+    ///
+    /// **Errors** with [`LifError::Snn`] for a bad `dt_ms`,
+    /// [`LifError::InvalidTolerance`] or [`LifError::ZeroSubsteps`].
+    pub fn new(p: &IfCondExpValidParams, dt_ms: f64, control: RkControl) -> Result<Self, LifError> {
+        let dt = check_dt(dt_ms)?;
+        let h0 = match control {
+            RkControl::Adaptive { abs_mv, rel } => {
+                let ok = abs_mv.is_finite()
+                    && rel.is_finite()
+                    && abs_mv >= 0.0
+                    && rel >= 0.0
+                    && (abs_mv > 0.0 || rel > 0.0);
+                if !ok {
+                    return Err(LifError::InvalidTolerance { abs_mv, rel });
+                }
+                dt
+            }
+            RkControl::FixedSubsteps(0) => return Err(LifError::ZeroSubsteps),
+            RkControl::FixedSubsteps(n) => dt / f64::from(n),
+        };
+        let r_mem = p.tau_m() / p.cm();
+        Ok(Self {
+            v_rest: F::from_f64(p.v_rest()),
+            v_reset: F::from_f64(p.v_reset()),
+            v_thresh: F::from_f64(p.v_thresh()),
+            e_rev_e: F::from_f64(p.e_rev_e()),
+            e_rev_i: F::from_f64(p.e_rev_i()),
+            g_leak: F::from_f64(p.g_leak()),
+            inv_cm: F::from_f64(1.0 / p.cm()),
+            i_offset: F::from_f64(p.i_offset()),
+            alpha0: F::from_f64(p.v_rest() + r_mem * p.i_offset()),
+            exp_tc: F::from_f64((-dt / p.tau_m()).exp()),
+            decay_e: F::from_f64((-dt / p.tau_syn_e()).exp()),
+            decay_i: F::from_f64((-dt / p.tau_syn_i()).exp()),
+            tau_e: p.tau_syn_e(),
+            tau_i: p.tau_syn_i(),
+            dt,
+            h0,
+            stages0: StageDecay::new(h0, p.tau_syn_e(), p.tau_syn_i()),
+            control,
+            refrac_steps: refractory_steps(p.tau_refrac(), dt),
+        })
+    }
+
+    /// Refractory period in updates.
+    pub fn refrac_steps(&self) -> u32 {
+        self.refrac_steps
+    }
+
+    /// dV/dt, mV/ms, with conductances `ge`, `gi` (NEST: V bounded by the threshold).
+    #[inline(always)]
+    fn rhs(&self, v: F, ge: F, gi: F) -> F {
+        let vc = v.min(self.v_thresh);
+        (self.g_leak * (self.v_rest - vc)
+            + ge * (self.e_rev_e - vc)
+            + gi * (self.e_rev_i - vc)
+            + self.i_offset)
+            * self.inv_cm
+    }
+
+    /// One Dormand–Prince step of length `h` from `v` with conductances `ge`, `gi` at the
+    /// step start; returns (V after the step, error estimate).
+    #[inline(always)]
+    fn dp5(&self, v: F, ge: F, gi: F, h: F, sd: &StageDecay<F>) -> (F, F) {
+        let c = F::from_f64;
+        let k1 = self.rhs(v, ge, gi);
+        let k2 = self.rhs(v + h * c(A21) * k1, ge * sd.e[1], gi * sd.i[1]);
+        let k3 = self.rhs(v + h * (c(A31) * k1 + c(A32) * k2), ge * sd.e[2], gi * sd.i[2]);
+        let k4 = self.rhs(v + h * (c(A41) * k1 + c(A42) * k2 + c(A43) * k3), ge * sd.e[3], gi * sd.i[3]);
+        let k5 = self.rhs(
+            v + h * (c(A51) * k1 + c(A52) * k2 + c(A53) * k3 + c(A54) * k4),
+            ge * sd.e[4],
+            gi * sd.i[4],
+        );
+        let k6 = self.rhs(
+            v + h * (c(A61) * k1 + c(A62) * k2 + c(A63) * k3 + c(A64) * k4 + c(A65) * k5),
+            ge * sd.e[5],
+            gi * sd.i[5],
+        );
+        let v5 = v + h * (c(B1) * k1 + c(B3) * k3 + c(B4) * k4 + c(B5) * k5 + c(B6) * k6);
+        let k7 = self.rhs(v5, ge * sd.e[5], gi * sd.i[5]);
+        let err = h * (c(E1) * k1 + c(E3) * k3 + c(E4) * k4 + c(E5) * k5 + c(E6) * k6 + c(E7) * k7);
+        (v5, err.abs())
+    }
+
+    /// [`dp5`](Self::dp5) with the regular stage factors for a block of neurons, stage by
+    /// stage over arrays so that the compiler vectorises it. The same operations in the
+    /// same order as `dp5`, so the results are bit-identical.
+    #[inline(always)]
+    fn dp5_block(
+        &self,
+        v: &[F; CHUNK],
+        ge: &[F; CHUNK],
+        gi: &[F; CHUNK],
+        h: F,
+        v5: &mut [F; CHUNK],
+        err: &mut [F; CHUNK],
+    ) {
+        let c = F::from_f64;
+        let sd = &self.stages0;
+        let mut k1 = [F::ZERO; CHUNK];
+        let mut k2 = [F::ZERO; CHUNK];
+        let mut k3 = [F::ZERO; CHUNK];
+        let mut k4 = [F::ZERO; CHUNK];
+        let mut k5 = [F::ZERO; CHUNK];
+        let mut k6 = [F::ZERO; CHUNK];
+        for j in 0..CHUNK {
+            k1[j] = self.rhs(v[j], ge[j], gi[j]);
+        }
+        for j in 0..CHUNK {
+            k2[j] = self.rhs(v[j] + h * c(A21) * k1[j], ge[j] * sd.e[1], gi[j] * sd.i[1]);
+        }
+        for j in 0..CHUNK {
+            k3[j] = self.rhs(v[j] + h * (c(A31) * k1[j] + c(A32) * k2[j]), ge[j] * sd.e[2], gi[j] * sd.i[2]);
+        }
+        for j in 0..CHUNK {
+            k4[j] = self.rhs(
+                v[j] + h * (c(A41) * k1[j] + c(A42) * k2[j] + c(A43) * k3[j]),
+                ge[j] * sd.e[3],
+                gi[j] * sd.i[3],
+            );
+        }
+        for j in 0..CHUNK {
+            k5[j] = self.rhs(
+                v[j] + h * (c(A51) * k1[j] + c(A52) * k2[j] + c(A53) * k3[j] + c(A54) * k4[j]),
+                ge[j] * sd.e[4],
+                gi[j] * sd.i[4],
+            );
+        }
+        for j in 0..CHUNK {
+            k6[j] = self.rhs(
+                v[j] + h
+                    * (c(A61) * k1[j] + c(A62) * k2[j] + c(A63) * k3[j] + c(A64) * k4[j] + c(A65) * k5[j]),
+                ge[j] * sd.e[5],
+                gi[j] * sd.i[5],
+            );
+        }
+        for j in 0..CHUNK {
+            v5[j] =
+                v[j] + h * (c(B1) * k1[j] + c(B3) * k3[j] + c(B4) * k4[j] + c(B5) * k5[j] + c(B6) * k6[j]);
+        }
+        for j in 0..CHUNK {
+            let k7 = self.rhs(v5[j], ge[j] * sd.e[5], gi[j] * sd.i[5]);
+            err[j] = (h
+                * (c(E1) * k1[j]
+                    + c(E3) * k3[j]
+                    + c(E4) * k4[j]
+                    + c(E5) * k5[j]
+                    + c(E6) * k6[j]
+                    + c(E7) * k7))
+                .abs();
+        }
+    }
+
+    /// Whether a final sub-step of length `h` from conductances `ge`, `gi` that ends at
+    /// `v` with error estimate `err` certainly ends above threshold: `v − err ≥ v_thresh`
+    /// on a step well inside the stability region (`h (g_L + g_E + g_I)/cm ≤ 1`, where
+    /// the estimate is meaningful; DP5's real stability limit is about 3.3).
+    #[inline(always)]
+    fn settled_spike(&self, v: F, err: F, ge: F, gi: F, h: F) -> bool {
+        v - err >= self.v_thresh && (self.g_leak + ge + gi) * self.inv_cm * h <= F::ONE
+    }
+
+    /// Integrate V over one time step from conductances `ge`, `gi` at its start.
+    fn integrate(&self, mut v: F, mut ge: F, mut gi: F) -> F {
+        match self.control {
+            RkControl::FixedSubsteps(n) => {
+                let h = F::from_f64(self.h0);
+                let (de, di) = (self.stages0.e[5], self.stages0.i[5]);
+                for _ in 0..n {
+                    v = self.dp5(v, ge, gi, h, &self.stages0).0;
+                    ge *= de;
+                    gi *= di;
+                }
+                v
+            }
+            RkControl::Adaptive { abs_mv, rel } => {
+                let (abs_tol, rel_tol) = (F::from_f64(abs_mv), F::from_f64(rel));
+                let h_min = H_MIN * self.dt;
+                let mut t = 0.0;
+                let mut h = self.dt;
+                loop {
+                    let last = t + h >= self.dt * (1.0 - 1e-12);
+                    if last {
+                        h = self.dt - t;
+                    }
+                    let fresh;
+                    let sd = if h == self.h0 {
+                        &self.stages0
+                    } else {
+                        fresh = StageDecay::new(h, self.tau_e, self.tau_i);
+                        &fresh
+                    };
+                    let (v_new, err) = self.dp5(v, ge, gi, F::from_f64(h), sd);
+                    let tol = abs_tol + rel_tol * v_new.abs();
+                    // A final sub-step that ends above threshold by more than its error
+                    // estimate is accepted as it is: the neuron spikes and V is reset,
+                    // so refining V would not change the outcome.
+                    let hf = F::from_f64(h);
+                    if err <= tol || h <= h_min || (last && self.settled_spike(v_new, err, ge, gi, hf)) {
+                        v = v_new;
+                        if last {
+                            return v;
+                        }
+                        t += h;
+                        ge *= sd.e[5];
+                        gi *= sd.i[5];
+                        h *= growth(err.to_f64(), tol.to_f64());
+                        h = h.max(h_min);
+                    } else {
+                        h = (h * growth(err.to_f64(), tol.to_f64())).max(h_min);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Step-size factor from an error estimate: 0.9 (tol/err)^{1/5}, clamped to [0.2, 5].
+fn growth(err: f64, tol: f64) -> f64 {
+    if err == 0.0 {
+        5.0
+    } else {
+        (0.9 * (tol / err).powf(0.2)).clamp(0.2, 5.0)
+    }
+}
+
+/// Neurons per block of the vectorised first attempt in
+/// [`CondExpAccurate`]'s `step_slice`.
+const CHUNK: usize = 16;
+
+impl<F: Real> NeuronKernel<F> for CondExpAccurate<F> {
+    #[inline]
+    fn v_init(&self) -> F {
+        self.v_rest
+    }
+
+    /// Block version, bit-identical to [`step`](NeuronKernel::step) per neuron: the
+    /// first Dormand–Prince attempt of length `dt` is computed for blocks of neurons in a
+    /// branch-free loop the compiler vectorises; only neurons whose error estimate
+    /// exceeds the tolerance fall back to the adaptive sub-stepping.
+    fn step_slice(&self, state: StateSliceMut<'_, F>, spiked: &mut Vec<u32>) -> usize {
+        let single = match self.control {
+            RkControl::Adaptive { .. } => true,
+            RkControl::FixedSubsteps(n) => n == 1,
+        };
+        if !single {
+            return step_each(self, state, spiked);
+        }
+        let n = state.v.len();
+        assert!(
+            state.syn_e.len() == n && state.syn_i.len() == n && state.refrac.len() == n,
+            "state vectors differ in length"
+        );
+        let before = spiked.len();
+        let h = F::from_f64(self.h0);
+        let quiet = F::from_f64(QUIET) * self.g_leak;
+        let mut v5 = [F::ZERO; CHUNK];
+        let mut err = [F::ZERO; CHUNK];
+        let mut start = 0;
+        while start < n {
+            let c = CHUNK.min(n - start);
+            let v = &mut state.v[start..start + c];
+            let ge = &mut state.syn_e[start..start + c];
+            let gi = &mut state.syn_i[start..start + c];
+            let refrac = &mut state.refrac[start..start + c];
+            // first attempt for the whole block (vectorised)
+            let mut v0 = [F::ZERO; CHUNK];
+            let mut ge0 = [F::ZERO; CHUNK];
+            let mut gi0 = [F::ZERO; CHUNK];
+            v0[..c].copy_from_slice(v);
+            ge0[..c].copy_from_slice(ge);
+            gi0[..c].copy_from_slice(gi);
+            self.dp5_block(&v0, &ge0, &gi0, h, &mut v5, &mut err);
+            for j in 0..c {
+                let free = refrac[j] == 0;
+                if !free {
+                    // refractory: clamp
+                    refrac[j] -= 1;
+                    v[j] = self.v_reset;
+                } else if ge[j] + gi[j] <= quiet {
+                    // no synaptic input: exact relaxation
+                    v[j] = self.alpha0 - self.exp_tc * (self.alpha0 - v[j]);
+                } else {
+                    let accept = match self.control {
+                        RkControl::Adaptive { abs_mv, rel } => {
+                            err[j] <= F::from_f64(abs_mv) + F::from_f64(rel) * v5[j].abs()
+                                || self.settled_spike(v5[j], err[j], ge[j], gi[j], h)
+                        }
+                        RkControl::FixedSubsteps(_) => true,
+                    };
+                    v[j] = if accept { v5[j] } else { self.integrate(v[j], ge[j], gi[j]) };
+                }
+                // synaptic decay (closed form)
+                ge[j] *= self.decay_e;
+                gi[j] *= self.decay_i;
+                // threshold on the grid, reset
+                if free && v[j] >= self.v_thresh {
+                    v[j] = self.v_reset;
+                    refrac[j] = self.refrac_steps;
+                    spiked.push((start + j) as u32);
+                }
+            }
+            start += c;
+        }
+        spiked.len() - before
+    }
+
+    fn step(&self, v: &mut F, syn_e: &mut F, syn_i: &mut F, refrac: &mut u32) -> bool {
+        let free = *refrac == 0;
+        if !free {
+            // refractory: clamp
+            *refrac -= 1;
+            *v = self.v_reset;
+        } else if *syn_e + *syn_i <= F::from_f64(QUIET) * self.g_leak {
+            // no synaptic input: exact relaxation toward v_rest + R_m i_offset
+            *v = self.alpha0 - self.exp_tc * (self.alpha0 - *v);
+        } else {
+            *v = self.integrate(*v, *syn_e, *syn_i);
+        }
+        // synaptic decay (closed form)
+        *syn_e *= self.decay_e;
+        *syn_i *= self.decay_i;
+        // threshold on the grid, reset
+        if free && *v >= self.v_thresh {
+            *v = self.v_reset;
+            *refrac = self.refrac_steps;
+            true
+        } else {
+            false
+        }
+    }
+}

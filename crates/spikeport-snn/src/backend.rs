@@ -1,0 +1,760 @@
+//! The [`Backend`] trait and what goes in and out of a run.
+//!
+//! ## Design
+//!
+//! A backend is a software model of one platform. [`Backend::deploy`] maps a
+//! [`SnnNetwork`] onto it once — size checks, quantisation, a mismatch draw, placement —
+//! and returns the backend's own [`Backend::Deployment`] (an associated type, so each
+//! backend keeps whatever state it needs without downcasting). [`Backend::run`] then
+//! simulates batches of images on that deployment as often as wanted; it takes the
+//! deployment mutably so that a backend may reuse buffers and trial-to-trial noise
+//! generators between runs. Capabilities a platform lacks (weight updates without
+//! re-mapping, membrane traces, a neuron model) answer with a typed
+//! [`BackendError::Unsupported`], never a panic.
+//!
+//! All backends follow the time-grid rules of [`timing`](crate::timing) and the
+//! [`ImageBoundary`] of the input, so that the same network and input give the same
+//! spikes on every exact backend and differ only by declared tolerances on the
+//! approximate ones.
+
+use std::ops::Range;
+
+use ndarray::{Array2, Array3, ArrayView2};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::readout;
+use crate::{ImageBoundary, ModelKind, SnnError, SnnNetwork, SpikeInput};
+
+// ------------------------------------------------------------------------------------
+// Errors
+// ------------------------------------------------------------------------------------
+
+/// Why a backend could not deploy or run.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum BackendError {
+    /// The platform cannot do this at all (a neuron model, recurrent projections,
+    /// membrane traces, weight updates without re-mapping, …).
+    #[error("{backend} does not support {what}")]
+    Unsupported {
+        /// Backend name ([`PlatformInfo::name`]).
+        backend: String,
+        /// What was asked for.
+        what: String,
+    },
+    /// The network is too large for the platform.
+    #[error("network does not fit: {what} needs {needed}, the platform has {available}")]
+    DoesNotFit {
+        /// Which resource, e.g. `"neurons"` or `"synapse drivers in block 0"`.
+        what: String,
+        /// How many the network needs.
+        needed: usize,
+        /// How many the platform offers.
+        available: usize,
+    },
+    /// The network description itself is invalid.
+    #[error("invalid network: {0}")]
+    InvalidNetwork(#[from] SnnError),
+    /// The input does not suit the deployed network (wrong number of inputs, a time step
+    /// that does not divide the image period, …).
+    #[error("invalid input: {reason}")]
+    InvalidInput {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The recording request names populations or neurons that do not exist, or a
+    /// checkpoint interval that is not > 0.
+    #[error("invalid recording request: {reason}")]
+    InvalidRecording {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A run would need more of a host resource than allowed, e.g. a batch larger than
+    /// memory allows.
+    #[error("resource limit: {what} of {requested} exceeds the limit of {limit}")]
+    ResourceLimit {
+        /// Which resource, e.g. `"images per batch"` or `"bytes of state"`.
+        what: String,
+        /// How much was requested.
+        requested: usize,
+        /// The most that is allowed.
+        limit: usize,
+    },
+    /// The simulation became numerically invalid (an integrator failed, a state turned
+    /// NaN).
+    #[error("numerical failure: {what}")]
+    Numerical {
+        /// What failed, with the population and neuron where known.
+        what: String,
+    },
+    /// A broken internal invariant: a bug in the backend, please report it.
+    #[error("internal error (potential bug): {what}")]
+    Internal {
+        /// What went wrong.
+        what: String,
+    },
+}
+
+impl BackendError {
+    /// Shorthand for [`BackendError::Unsupported`].
+    pub fn unsupported(backend: impl Into<String>, what: impl Into<String>) -> Self {
+        Self::Unsupported { backend: backend.into(), what: what.into() }
+    }
+
+    /// Shorthand for [`BackendError::InvalidInput`].
+    pub fn invalid_input(reason: impl Into<String>) -> Self {
+        Self::InvalidInput { reason: reason.into() }
+    }
+
+    /// Shorthand for [`BackendError::InvalidRecording`].
+    pub fn invalid_recording(reason: impl Into<String>) -> Self {
+        Self::InvalidRecording { reason: reason.into() }
+    }
+}
+
+// ------------------------------------------------------------------------------------
+// Platform facts
+// ------------------------------------------------------------------------------------
+
+/// How finely a platform resolves synaptic weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum WeightResolution {
+    /// IEEE single precision.
+    Float32,
+    /// IEEE double precision.
+    Float64,
+    /// Signed or unsigned fixed point with `bits` bits in all, `frac_bits` of them after
+    /// the binary point (e.g. SpiNNaker's 16-bit weights with a per-receptor shift).
+    FixedPoint {
+        /// Total bits.
+        bits: u8,
+        /// Fractional bits.
+        frac_bits: u8,
+    },
+    /// `2^bits` discrete levels per synapse, scaled per synapse row or per population
+    /// (e.g. the 4-bit weights of Spikey and BrainScaleS).
+    Levels {
+        /// Bits per weight.
+        bits: u8,
+    },
+}
+
+/// Facts about a platform that harnesses, energy models and error messages need.
+///
+/// Construct with [`PlatformInfo::new`] and set the other public fields.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PlatformInfo {
+    /// Backend name, e.g. `"Reference"`, `"Fast"`, `"SpiNNaker"`.
+    pub name: String,
+    /// Simulation time step, ms of biological time.
+    pub dt_ms: f64,
+    /// Biological time ÷ hardware time, e.g. 1 for real-time SpiNNaker, 1e4 for the
+    /// accelerated analog systems; `None` for software simulators, whose hardware time is
+    /// the host wall time.
+    pub speedup: Option<f64>,
+    /// Most neurons (all non-input populations) the platform can hold; `None` = no fixed
+    /// limit.
+    pub max_neurons: Option<usize>,
+    /// Most synapses the platform can hold; `None` = no fixed limit.
+    pub max_synapses: Option<usize>,
+    /// Most images one run may simulate at once; `None` = limited only by memory.
+    pub max_batch: Option<usize>,
+    /// Resolution of synaptic weights.
+    pub weight_resolution: WeightResolution,
+    /// Neuron models the platform simulates (besides the input spike source, which every
+    /// backend accepts).
+    pub models: Vec<ModelKind>,
+    /// Image boundaries the platform honours.
+    pub boundaries: Vec<ImageBoundary>,
+    /// Whether only feed-forward chains ([`SnnNetwork::is_feed_forward_chain`]) can be
+    /// deployed.
+    pub feed_forward_only: bool,
+    /// Whether membrane traces can be recorded.
+    pub membrane_traces: bool,
+    /// Whether the same seed and input give bit-identical outputs (false for platforms
+    /// with trial-to-trial noise).
+    pub deterministic: bool,
+}
+
+impl PlatformInfo {
+    /// A platform called `name` stepping at `dt_ms`, with permissive defaults: software
+    /// timing (`speedup: None`), no size limits, f64 weights, all models, both
+    /// boundaries, any topology, traces, deterministic.
+    pub fn new(name: impl Into<String>, dt_ms: f64) -> Self {
+        Self {
+            name: name.into(),
+            dt_ms,
+            speedup: None,
+            max_neurons: None,
+            max_synapses: None,
+            max_batch: None,
+            weight_resolution: WeightResolution::Float64,
+            models: vec![ModelKind::IfCondExp, ModelKind::IfCurrExp, ModelKind::IfCurrDeltaSub],
+            boundaries: vec![ImageBoundary::Reset, ImageBoundary::Continuous],
+            feed_forward_only: false,
+            membrane_traces: true,
+            deterministic: true,
+        }
+    }
+
+    /// Whether populations of `kind` can be deployed.
+    pub fn supports(&self, kind: ModelKind) -> bool {
+        kind == ModelKind::SpikeSource || self.models.contains(&kind)
+    }
+
+    /// Hardware time for a span of biological time: `bio / speedup`, s; `None` for
+    /// software simulators (use the measured wall time).
+    pub fn hardware_time_s(&self, bio_time_ms: f64) -> Option<f64> {
+        self.speedup.map(|s| bio_time_ms * 1e-3 / s)
+    }
+
+    /// The capability checks every backend makes in `deploy`: supported models,
+    /// topology, neuron and synapse limits.
+    ///
+    /// **Errors** with [`BackendError::Unsupported`] or [`BackendError::DoesNotFit`].
+    pub fn check_network(&self, net: &SnnNetwork) -> Result<(), BackendError> {
+        for p in net.populations() {
+            let kind = p.model.kind();
+            if !self.supports(kind) {
+                return Err(BackendError::unsupported(
+                    &self.name,
+                    format!("neuron model {kind} (population '{}')", p.label),
+                ));
+            }
+        }
+        if self.feed_forward_only && !net.is_feed_forward_chain() {
+            return Err(BackendError::unsupported(&self.name, "networks that are not feed-forward chains"));
+        }
+        if let Some(available) = self.max_neurons {
+            let needed = net.n_neurons();
+            if needed > available {
+                return Err(BackendError::DoesNotFit { what: "neurons".into(), needed, available });
+            }
+        }
+        if let Some(available) = self.max_synapses {
+            let needed = net.n_synapses();
+            if needed > available {
+                return Err(BackendError::DoesNotFit { what: "synapses".into(), needed, available });
+            }
+        }
+        Ok(())
+    }
+
+    /// The checks every backend makes at the start of `run`: input size, boundary, batch
+    /// size, and the recording request.
+    ///
+    /// **Errors** with [`BackendError::InvalidInput`], [`BackendError::Unsupported`],
+    /// [`BackendError::ResourceLimit`] or [`BackendError::InvalidRecording`].
+    pub fn check_run(
+        &self,
+        net: &SnnNetwork,
+        input: &SpikeInput,
+        rec: &Recording,
+    ) -> Result<(), BackendError> {
+        if input.n_inputs() != net.input_size() {
+            return Err(BackendError::invalid_input(format!(
+                "{} inputs per image, the network has {} input neurons",
+                input.n_inputs(),
+                net.input_size()
+            )));
+        }
+        if !self.boundaries.contains(&input.boundary()) {
+            return Err(BackendError::unsupported(
+                &self.name,
+                format!("image boundary {:?}", input.boundary()),
+            ));
+        }
+        if let Some(limit) = self.max_batch {
+            if input.n_images() > limit {
+                return Err(BackendError::ResourceLimit {
+                    what: "images per batch".into(),
+                    requested: input.n_images(),
+                    limit,
+                });
+            }
+        }
+        if !rec.membrane.is_empty() && !self.membrane_traces {
+            return Err(BackendError::unsupported(&self.name, "membrane traces"));
+        }
+        rec.validate(net)
+    }
+}
+
+// ------------------------------------------------------------------------------------
+// Recording requests
+// ------------------------------------------------------------------------------------
+
+/// Which neurons of a population.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Neurons {
+    /// Every neuron.
+    All,
+    /// A contiguous range of neuron indices.
+    Range(Range<usize>),
+    /// Explicit neuron indices, in the order given.
+    List(Vec<usize>),
+}
+
+/// A set of neurons in one population.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NeuronSelection {
+    /// Population index.
+    pub population: usize,
+    /// Neurons within it.
+    pub neurons: Neurons,
+}
+
+impl NeuronSelection {
+    /// Every neuron of `population`.
+    pub fn all(population: usize) -> Self {
+        Self { population, neurons: Neurons::All }
+    }
+
+    /// Neurons `range` of `population`.
+    pub fn range(population: usize, range: Range<usize>) -> Self {
+        Self { population, neurons: Neurons::Range(range) }
+    }
+
+    /// The listed neurons of `population`.
+    pub fn list(population: usize, neurons: Vec<usize>) -> Self {
+        Self { population, neurons: Neurons::List(neurons) }
+    }
+
+    /// The neuron indices, checked against the network.
+    ///
+    /// **Errors** with [`BackendError::InvalidRecording`] if the population or a neuron
+    /// does not exist.
+    pub fn resolve(&self, net: &SnnNetwork) -> Result<Vec<usize>, BackendError> {
+        let pops = net.populations();
+        let pop = pops.get(self.population).ok_or_else(|| {
+            BackendError::invalid_recording(format!(
+                "population {} does not exist ({} populations)",
+                self.population,
+                pops.len()
+            ))
+        })?;
+        let ids: Vec<usize> = match &self.neurons {
+            Neurons::All => (0..pop.size).collect(),
+            Neurons::Range(r) => r.clone().collect(),
+            Neurons::List(v) => v.clone(),
+        };
+        if let Some(bad) = ids.iter().find(|&&i| i >= pop.size) {
+            return Err(BackendError::invalid_recording(format!(
+                "neuron {bad} of population {} does not exist (size {})",
+                self.population, pop.size
+            )));
+        }
+        Ok(ids)
+    }
+}
+
+/// What a run records besides the spike counts, which it always returns.
+///
+/// ```
+/// use spikeport_snn::{NeuronSelection, Recording};
+/// let rec = Recording::counts_only()
+///     .with_spikes(NeuronSelection::all(2))
+///     .with_membrane(NeuronSelection::list(1, vec![0, 5]))
+///     .with_checkpoints(50.0)
+///     .for_images(0..1);
+/// assert!(rec.records_image(0) && !rec.records_image(1));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Recording {
+    /// Neurons whose spike times are recorded (one [`RecordedSpikes`] each).
+    pub spikes: Vec<NeuronSelection>,
+    /// Neurons whose membrane potential is recorded every step (one
+    /// [`RecordedMembrane`] each). Memory: images × neurons × steps × 8 bytes.
+    pub membrane: Vec<NeuronSelection>,
+    /// Images of the batch (indices within the run's input) for which spike times and
+    /// membrane traces are recorded; `None` = all.
+    pub images: Option<Range<usize>>,
+    /// Interval, ms, of cumulative output spike-count checkpoints within each image, for
+    /// accuracy-vs-time curves; `None` = none. See [`CountCheckpoints`].
+    pub checkpoint_every_ms: Option<f64>,
+}
+
+impl Recording {
+    /// Record nothing beyond the spike counts and activity.
+    pub fn counts_only() -> Self {
+        Self::default()
+    }
+
+    /// Also record the spike times of `sel`.
+    #[must_use]
+    pub fn with_spikes(mut self, sel: NeuronSelection) -> Self {
+        self.spikes.push(sel);
+        self
+    }
+
+    /// Also record the membrane potential of `sel`.
+    #[must_use]
+    pub fn with_membrane(mut self, sel: NeuronSelection) -> Self {
+        self.membrane.push(sel);
+        self
+    }
+
+    /// Record spike times and traces only for images `range` of the batch.
+    #[must_use]
+    pub fn for_images(mut self, range: Range<usize>) -> Self {
+        self.images = Some(range);
+        self
+    }
+
+    /// Record output spike-count checkpoints every `every_ms` ms.
+    #[must_use]
+    pub fn with_checkpoints(mut self, every_ms: f64) -> Self {
+        self.checkpoint_every_ms = Some(every_ms);
+        self
+    }
+
+    /// Whether spike times and traces are recorded for image `image` of the batch.
+    pub fn records_image(&self, image: usize) -> bool {
+        self.images.as_ref().is_none_or(|r| r.contains(&image))
+    }
+
+    /// The checkpoint times within an image for `input`: `every, 2·every, …` up to the
+    /// end of the readout window, ms relative to the image start.
+    pub fn checkpoint_times_ms(&self, input: &SpikeInput) -> Vec<f64> {
+        let Some(every) = self.checkpoint_every_ms else {
+            return Vec::new();
+        };
+        let end = input.readout_window_ms().1;
+        (1..).map(|k| k as f64 * every).take_while(|&t| t <= end + 1e-9).collect()
+    }
+
+    /// Check the request against a network.
+    ///
+    /// **Errors** with [`BackendError::InvalidRecording`].
+    pub fn validate(&self, net: &SnnNetwork) -> Result<(), BackendError> {
+        for sel in self.spikes.iter().chain(&self.membrane) {
+            sel.resolve(net)?;
+        }
+        if let Some(every) = self.checkpoint_every_ms {
+            if !(every.is_finite() && every > 0.0) {
+                return Err(BackendError::invalid_recording(format!(
+                    "checkpoint interval must be finite and > 0 ms, got {every}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+// ------------------------------------------------------------------------------------
+// Outputs
+// ------------------------------------------------------------------------------------
+
+/// Spike times of selected neurons.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordedSpikes {
+    /// Population index.
+    pub population: usize,
+    /// Neuron indices, in the order of `times_ms`'s second level.
+    pub neurons: Vec<usize>,
+    /// Index (within the run's batch) of the first recorded image.
+    pub first_image: usize,
+    /// `times_ms[image - first_image][k]`: sorted spike stamps of `neurons[k]`, ms relative
+    /// to that image's start (all spikes of the image's period, not only the readout
+    /// window; in [`ImageBoundary::Continuous`] runs a spike belongs to the image whose
+    /// period contains it).
+    pub times_ms: Vec<Vec<Vec<f64>>>,
+}
+
+/// Membrane potentials of selected neurons.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordedMembrane {
+    /// Population index.
+    pub population: usize,
+    /// Neuron indices, in the order of the second axis of `v_mv`.
+    pub neurons: Vec<usize>,
+    /// Index (within the run's batch) of the first recorded image.
+    pub first_image: usize,
+    /// Sampling interval, ms (the backend's time step).
+    pub dt_ms: f64,
+    /// `v_mv[[image - first_image, k, s]]`: potential of `neurons[k]`, mV, at
+    /// `(s + 1) · dt_ms` after the image start, i.e. after update `s` including any reset
+    /// (as NEST's multimeter samples).
+    pub v_mv: Array3<f64>,
+}
+
+/// Cumulative spike counts of the output population at fixed times within each image.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CountCheckpoints {
+    /// Population index (the output population).
+    pub population: usize,
+    /// Checkpoint times, ms relative to each image's start (see
+    /// [`Recording::checkpoint_times_ms`]).
+    pub times_ms: Vec<f64>,
+    /// `counts[c]`: (images, neurons) spikes with stamps in
+    /// `[window start, times_ms[c]]`, so the last checkpoint at the window's end equals
+    /// the final counts.
+    pub counts: Vec<Array2<u32>>,
+}
+
+impl CountCheckpoints {
+    /// Accuracy (fraction correct, ties wrong) at every checkpoint: `(time ms, accuracy)`.
+    ///
+    /// **Errors** as [`readout::accuracy`].
+    pub fn accuracy_curve<L: Copy + Into<usize>>(&self, labels: &[L]) -> Result<Vec<(f64, f64)>, SnnError> {
+        self.times_ms
+            .iter()
+            .zip(&self.counts)
+            .map(|(&t, c)| readout::accuracy(c.view(), labels).map(|a| (t, a)))
+            .collect()
+    }
+}
+
+/// What happened in a run, for energy models and reports.
+///
+/// Counters cover the whole simulated time (`duration + pause` per image), not only the
+/// readout window.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    /// Number of images simulated.
+    pub images: usize,
+    /// Spikes emitted per population (index 0 = input spikes delivered).
+    pub spikes: Vec<u64>,
+    /// Synaptic events per projection: one spike arriving at one synapse (non-zero
+    /// weight).
+    pub synaptic_events: Vec<u64>,
+    /// Neuron updates: neuron-timesteps of all non-input populations.
+    pub neuron_updates: u64,
+    /// Biological time simulated, ms (summed over images).
+    pub bio_time_ms: f64,
+    /// Modelled hardware time, s: `bio_time / speedup` for hardware models, host wall time
+    /// for software simulators.
+    pub hardware_time_s: f64,
+    /// Host wall-clock time of the run, s.
+    pub wall_time_s: f64,
+}
+
+impl Activity {
+    /// Zeroed counters for a network with `populations` and `projections`.
+    pub fn zeros(populations: usize, projections: usize) -> Self {
+        Self { spikes: vec![0; populations], synaptic_events: vec![0; projections], ..Self::default() }
+    }
+
+    /// All spikes, including input spikes.
+    pub fn total_spikes(&self) -> u64 {
+        self.spikes.iter().sum()
+    }
+
+    /// All synaptic events.
+    pub fn total_synaptic_events(&self) -> u64 {
+        self.synaptic_events.iter().sum()
+    }
+
+    /// Spikes per image, per population (0 for an empty activity).
+    pub fn spikes_per_image(&self) -> Vec<f64> {
+        let n = self.images.max(1) as f64;
+        self.spikes.iter().map(|&s| s as f64 / n).collect()
+    }
+
+    /// Synaptic events per image (0 for an empty activity).
+    pub fn synaptic_events_per_image(&self) -> f64 {
+        self.total_synaptic_events() as f64 / self.images.max(1) as f64
+    }
+
+    /// Add another run's counters to these (for totals over many batches). Vectors grow
+    /// to the longer length.
+    pub fn accumulate(&mut self, other: &Activity) {
+        fn add(a: &mut Vec<u64>, b: &[u64]) {
+            if a.len() < b.len() {
+                a.resize(b.len(), 0);
+            }
+            a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        }
+        self.images += other.images;
+        add(&mut self.spikes, &other.spikes);
+        add(&mut self.synaptic_events, &other.synaptic_events);
+        self.neuron_updates += other.neuron_updates;
+        self.bio_time_ms += other.bio_time_ms;
+        self.hardware_time_s += other.hardware_time_s;
+        self.wall_time_s += other.wall_time_s;
+    }
+}
+
+/// The result of [`Backend::run`] on a batch.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunOutput {
+    /// `counts[population]`: (images, neurons) spike counts in each image's readout
+    /// window ([`SpikeInput::readout_window_ms`]), for every population including the
+    /// input (whose counts are the input spikes in the window).
+    pub counts: Vec<Array2<u32>>,
+    /// One entry per [`Recording::spikes`] selection, in order.
+    pub spikes: Vec<RecordedSpikes>,
+    /// One entry per [`Recording::membrane`] selection, in order.
+    pub membrane: Vec<RecordedMembrane>,
+    /// Present when [`Recording::checkpoint_every_ms`] was set.
+    pub checkpoints: Option<CountCheckpoints>,
+    /// Activity counters and timings.
+    pub activity: Activity,
+}
+
+impl RunOutput {
+    /// Output-layer counts (images, classes): the last population.
+    ///
+    /// **Panics** if `counts` is empty.
+    #[track_caller]
+    pub fn output_counts(&self) -> ArrayView2<'_, u32> {
+        self.counts.last().expect("a run output has counts for every population").view()
+    }
+
+    /// Predicted class per image ([`readout::predict`]); `None` for a tie or no spike.
+    pub fn predictions(&self) -> Vec<Option<usize>> {
+        readout::predictions(self.output_counts())
+    }
+
+    /// Fraction of images whose prediction equals the label (ties are wrong).
+    ///
+    /// **Errors** as [`readout::accuracy`].
+    pub fn accuracy<L: Copy + Into<usize>>(&self, labels: &[L]) -> Result<f64, SnnError> {
+        readout::accuracy(self.output_counts(), labels)
+    }
+}
+
+// ------------------------------------------------------------------------------------
+// Deployments and the trait
+// ------------------------------------------------------------------------------------
+
+/// A count of hardware units a deployment occupies.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HardwareUnits {
+    /// Kind of unit, e.g. `"core"`, `"chip"`, `"board"`, `"HICANN"`, `"block"`.
+    pub kind: String,
+    /// How many are used.
+    pub count: usize,
+}
+
+/// How a network was mapped onto a platform.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappingReport {
+    /// Neurons placed (non-input populations).
+    pub neurons: usize,
+    /// Synapses placed (non-zero weights that made it onto the platform).
+    pub synapses: usize,
+    /// Synapses the mapping could not realise (e.g. BrainScaleS routing losses).
+    pub synapses_lost: usize,
+    /// Hardware units used (cores, chips, boards, …), for energy models.
+    pub units: Vec<HardwareUnits>,
+}
+
+impl MappingReport {
+    /// The trivial mapping of a software simulator: every neuron and synapse, no units.
+    pub fn of(net: &SnnNetwork) -> Self {
+        Self { neurons: net.n_neurons(), synapses: net.n_synapses(), ..Self::default() }
+    }
+}
+
+/// What every backend's deployment offers beside its private state.
+pub trait Deployed: Send {
+    /// The network as it was deployed (with any weight updates applied since).
+    fn network(&self) -> &SnnNetwork;
+
+    /// How the network was mapped; by default every neuron and synapse, no units.
+    fn mapping(&self) -> MappingReport {
+        MappingReport::of(self.network())
+    }
+}
+
+/// A software model of a neuromorphic platform (or a simulator).
+///
+/// ### Contract
+///
+/// * `deploy` checks everything it can up front ([`PlatformInfo::check_network`]) and
+///   fails with [`BackendError::DoesNotFit`] / [`BackendError::Unsupported`] rather than
+///   at run time.
+/// * `run` simulates every image of `input` for `duration + pause` ms on the grid of
+///   [`timing`](crate::timing), honours `input.boundary()`, and returns
+///   [`RunOutput::counts`] for every population plus whatever `rec` asks for.
+/// * The same deployment seed, input and recording give the same output (bit-identical
+///   when [`PlatformInfo::deterministic`]), whatever the number of threads.
+///
+/// ```
+/// use spikeport_snn::*;
+///
+/// /// A toy backend: the input layer relays, nothing else ever spikes.
+/// struct Silent(PlatformInfo);
+/// struct Dep(SnnNetwork);
+/// impl Deployed for Dep {
+///     fn network(&self) -> &SnnNetwork { &self.0 }
+/// }
+/// impl Backend for Silent {
+///     type Deployment = Dep;
+///     fn info(&self) -> &PlatformInfo { &self.0 }
+///     fn deploy(&self, net: &SnnNetwork, _seed: u64) -> Result<Dep, BackendError> {
+///         self.0.check_network(net)?;
+///         Ok(Dep(net.clone()))
+///     }
+///     fn run(&self, dep: &mut Dep, input: &SpikeInput, rec: &Recording)
+///         -> Result<RunOutput, BackendError> {
+///         let net = dep.network();
+///         self.0.check_run(net, input, rec)?;
+///         let counts = net.sizes().iter()
+///             .map(|&n| ndarray::Array2::zeros((input.n_images(), n)))
+///             .collect();
+///         Ok(RunOutput { counts, ..RunOutput::default() })
+///     }
+/// }
+///
+/// let backend = Silent(PlatformInfo::new("silent", 1.0));
+/// let lif = IfCurrExpParams::new().into_model()?;
+/// let net = SnnNetwork::feed_forward(2, vec![(lif, ndarray::Array2::zeros((2, 3)))], 1.0)?;
+/// let mut dep = backend.deploy(&net, 7)?;
+/// let input = Encoder::paper_digital().encode(ndarray::array![[0.5f32, 1.0]].view())?;
+/// let out = backend.run(&mut dep, &input, &Recording::counts_only())?;
+/// assert_eq!(out.predictions(), vec![None]); // all-zero counts are a tie
+/// // Weight updates are an optional capability.
+/// let w = ndarray::Array2::zeros((2, 3));
+/// assert!(matches!(backend.update_weights(&mut dep, 0, w.view()),
+///                  Err(BackendError::Unsupported { .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait Backend {
+    /// The backend's mapped network and whatever state it keeps between runs.
+    type Deployment: Deployed;
+
+    /// Platform facts: name, time step, speed-up, size limits, weight resolution, models.
+    fn info(&self) -> &PlatformInfo;
+
+    /// Map `net` onto the platform. `seed` fixes every random draw of the mapping and of
+    /// later runs (fixed-pattern mismatch, noise): one seed = one virtual chip.
+    ///
+    /// **Errors** with [`BackendError::Unsupported`], [`BackendError::DoesNotFit`] or
+    /// [`BackendError::InvalidNetwork`].
+    fn deploy(&self, net: &SnnNetwork, seed: u64) -> Result<Self::Deployment, BackendError>;
+
+    /// Replace the weights of projection `projection` (signed, (pre, post), units as in
+    /// [`Projection`](crate::Projection)) without re-mapping, for hardware-in-the-loop
+    /// training. Backends that can, override this; the default answers
+    /// [`BackendError::Unsupported`].
+    ///
+    /// **Errors** with [`BackendError::Unsupported`] or [`BackendError::InvalidNetwork`]
+    /// (wrong projection index, shape, non-finite weight).
+    fn update_weights(
+        &self,
+        dep: &mut Self::Deployment,
+        projection: usize,
+        weights: ArrayView2<'_, f64>,
+    ) -> Result<(), BackendError> {
+        let _ = (dep, projection, weights);
+        Err(BackendError::unsupported(&self.info().name, "weight updates without re-deployment"))
+    }
+
+    /// Simulate the batch `input` on `dep`, recording what `rec` asks for.
+    ///
+    /// **Errors** with [`BackendError::InvalidInput`], [`BackendError::InvalidRecording`],
+    /// [`BackendError::ResourceLimit`], [`BackendError::Unsupported`] or
+    /// [`BackendError::Numerical`].
+    fn run(
+        &self,
+        dep: &mut Self::Deployment,
+        input: &SpikeInput,
+        rec: &Recording,
+    ) -> Result<RunOutput, BackendError>;
+}
