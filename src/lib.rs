@@ -13,11 +13,15 @@
 //! | [`snn`] | `spikeport-snn` | the contract: SNN description, neuron parameters, encoders, `Backend` trait |
 //! | [`lif`] | `spikeport-lif` | LIF kernels, delay buffers, event-driven propagation |
 //! | [`convert`] | `spikeport-convert` | ANN → SNN conversion (global scale, per-layer normalisation, sweeps) |
+//! | [`cpu`] | `spikeport-cpu` | CPU simulators: `Reference` (NEST-like) and `Fast` (GeNN-like) |
+//! | [`spinnaker`] | `spikeport-spinnaker` | fixed-point model of sPyNNaker on SpiNNaker-1 |
 //! | [`bench`] | `spikeport-bench` | the experiment harness and reports |
 
 pub use spikeport_ann as ann;
 pub use spikeport_bench as bench;
 pub use spikeport_convert as convert;
+pub use spikeport_cpu as cpu;
 pub use spikeport_data as data;
 pub use spikeport_lif as lif;
 pub use spikeport_snn as snn;
+pub use spikeport_spinnaker as spinnaker;

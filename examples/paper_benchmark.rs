@@ -1,0 +1,251 @@
+//! The paper's digital experiment (Ostrau et al. 2020): the five zoo networks converted to
+//! IF_cond_exp SNNs, run on the CPU simulators, with ANN and SNN accuracy, conversion loss,
+//! activity and time per image.
+//!
+//! ```text
+//! cargo run --release --example paper_benchmark                       # all 5 networks: Fast on 10,000 images, Reference on 100
+//! cargo run --release --example paper_benchmark -- --networks nas63,diehl --backends fast --images 2000
+//! cargo run --release --example paper_benchmark -- --reference-images 1000 --json results.json --csv results.csv
+//! cargo run --release --example paper_benchmark -- --conversion per-layer   # per-layer normalisation, reset by subtraction
+//! cargo run --release --example paper_benchmark -- --backends fast,spinnaker  # add the SpiNNaker-1 model (SpiNN-5 board)
+//! ```
+//!
+//! Setting (DESIGN.md §4): IF_cond_exp with cm 0.2 nF, tau_m 20 ms, tau_syn 3 ms, v_rest −65,
+//! v_reset −75, v_thresh −55 mV, tau_refrac 0, e_rev_E 0, e_rev_I −130 mV; regular input
+//! trains at pixel × 120 Hz, 500 ms + 50 ms pause per image, delay 1 ms. `max_weight` is
+//! swept on 500 *training* images with `Fast` (dt 1 ms) and reused for `Reference`
+//! (dt 0.1 ms). Needs no configuration and no network access.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use spikeport::ann::{load_zoo, ZOO_NAMES};
+use spikeport::bench::{
+    markdown_table, run_cell, write_csv, write_json, BackendSetup, BenchError, Conversion, DynBackend, Record,
+};
+use spikeport::convert::{SweepSettings, DEFAULT_PERCENTILE};
+use spikeport::cpu::{Fast, Reference};
+use spikeport::data::Mnist;
+use spikeport::snn::{BackendError, Encoder, IfCondExpParams, IfCurrDeltaSubParams};
+use spikeport::spinnaker::Spinnaker;
+
+const USAGE: &str =
+    "usage: paper_benchmark [--networks a,b] [--backends fast,reference,spinnaker] [--images N] \
+[--reference-images N] [--conversion paper|per-layer|both] [--max-weight W] [--calibration-images N] \
+[--batch N] [--threads N] [--json PATH] [--csv PATH]";
+
+struct Args {
+    networks: Vec<String>,
+    backends: Vec<String>,
+    images: usize,
+    reference_images: usize,
+    conversions: Vec<&'static str>,
+    max_weight: Option<f64>,
+    calibration_images: usize,
+    batch: usize,
+    threads: Option<usize>,
+    json: Option<PathBuf>,
+    csv: Option<PathBuf>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        networks: ZOO_NAMES.iter().map(|s| s.to_string()).collect(),
+        backends: vec!["fast".into(), "reference".into()],
+        images: 10_000,
+        reference_images: 100,
+        conversions: vec!["paper"],
+        max_weight: None,
+        calibration_images: 500,
+        batch: 500,
+        threads: None,
+        json: None,
+        csv: None,
+    };
+    let mut it = std::env::args().skip(1);
+    let num = |name: &str, v: Option<String>| -> Result<usize, String> {
+        let v = v.ok_or(format!("{name} needs a value"))?;
+        v.parse().map_err(|_| format!("{name}: `{v}` is not a whole number"))
+    };
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--networks" => {
+                a.networks =
+                    it.next().ok_or("--networks needs a value")?.split(',').map(str::to_owned).collect()
+            }
+            "--backends" => {
+                a.backends =
+                    it.next().ok_or("--backends needs a value")?.split(',').map(str::to_owned).collect()
+            }
+            "--images" => a.images = num("--images", it.next())?,
+            "--reference-images" => a.reference_images = num("--reference-images", it.next())?,
+            "--calibration-images" => a.calibration_images = num("--calibration-images", it.next())?,
+            "--batch" => a.batch = num("--batch", it.next())?,
+            "--threads" => a.threads = Some(num("--threads", it.next())?),
+            "--max-weight" => {
+                let v = it.next().ok_or("--max-weight needs a value")?;
+                a.max_weight = Some(v.parse().map_err(|_| format!("--max-weight: `{v}` is not a number"))?);
+            }
+            "--conversion" => {
+                a.conversions = match it.next().as_deref() {
+                    Some("paper") => vec!["paper"],
+                    Some("per-layer") => vec!["per-layer"],
+                    Some("both") => vec!["paper", "per-layer"],
+                    other => {
+                        return Err(format!("--conversion: expected paper, per-layer or both, got {other:?}"))
+                    }
+                }
+            }
+            "--json" => a.json = Some(it.next().ok_or("--json needs a path")?.into()),
+            "--csv" => a.csv = Some(it.next().ok_or("--csv needs a path")?.into()),
+            "-h" | "--help" => return Err(USAGE.into()),
+            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+        }
+    }
+    for n in &a.networks {
+        if !ZOO_NAMES.contains(&n.as_str()) {
+            return Err(format!("unknown network `{n}`; known: {}", ZOO_NAMES.join(", ")));
+        }
+    }
+    for b in &a.backends {
+        if !["fast", "reference", "spinnaker"].contains(&b.as_str()) {
+            return Err(format!("unknown backend `{b}`; known: fast, reference, spinnaker"));
+        }
+    }
+    if a.images == 0 || a.batch == 0 {
+        return Err("--images and --batch must be ≥ 1".into());
+    }
+    Ok(a)
+}
+
+fn bar(len: u64, prefix: String) -> ProgressBar {
+    let b = ProgressBar::new(len);
+    if let Ok(style) =
+        ProgressStyle::with_template("{prefix:>28} [{bar:30}] {pos}/{len} images {elapsed_precise} ETA {eta}")
+    {
+        b.set_style(style.progress_chars("=> "));
+    }
+    b.set_prefix(prefix);
+    b
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(msg) => {
+            eprintln!("{msg}");
+            std::process::exit(2);
+        }
+    };
+    if let Some(n) = args.threads {
+        rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
+    }
+    let t0 = Instant::now();
+    let mnist = Mnist::load()?;
+    let test = mnist.test.take(args.images.min(mnist.test.len()))?;
+    let lif = IfCondExpParams::paper_digital().into_model()?;
+    let encoder = Encoder::paper_digital();
+    println!(
+        "spikeport paper benchmark: {} networks x {:?}, {} test images ({} on reference), {} threads",
+        args.networks.len(),
+        args.backends,
+        test.len(),
+        args.reference_images.min(test.len()),
+        rayon::current_num_threads()
+    );
+    let mut records: Vec<Record> = Vec::new();
+    for name in &args.networks {
+        let model = load_zoo(name)?;
+        for &conv in &args.conversions {
+            // The weight scale chosen on `fast` is reused for `reference`.
+            let mut chosen = args.max_weight;
+            for backend_name in &args.backends {
+                let (backend, images): (Box<dyn DynBackend>, usize) = match backend_name.as_str() {
+                    "fast" => (Box::new(Fast::new(1.0)?), test.len()),
+                    "spinnaker" => (Box::new(Spinnaker::spinn5()), test.len()),
+                    _ => (Box::new(Reference::new(0.1)?), args.reference_images.min(test.len())),
+                };
+                if images == 0 {
+                    continue;
+                }
+                let conversion = match (conv, chosen) {
+                    ("per-layer", _) => Conversion::PerLayer {
+                        percentile: DEFAULT_PERCENTILE,
+                        neuron: IfCurrDeltaSubParams::new().check()?,
+                        calibration_images: args.calibration_images,
+                    },
+                    (_, Some(max_weight)) => Conversion::Global { max_weight },
+                    (_, None) => Conversion::Sweep {
+                        settings: SweepSettings {
+                            max_weights: vec![0.008, 0.01, 0.012, 0.015, 0.0175, 0.02, 0.025],
+                            max_freqs_hz: Vec::new(),
+                            seed: 0,
+                        },
+                        calibration_images: args.calibration_images,
+                    },
+                };
+                let label =
+                    if conv == "paper" { backend_name.clone() } else { format!("{backend_name} ({conv})") };
+                let setup = BackendSetup {
+                    name: label.clone(),
+                    backend,
+                    neuron: lif,
+                    encoder,
+                    conversion,
+                    batch_size: args.batch,
+                    seed: 0,
+                    checkpoint_every_ms: Some(50.0),
+                };
+                let subset = test.take(images)?;
+                let pb = bar(images as u64, format!("{name} on {label}"));
+                let result =
+                    run_cell(&model, &subset, &mnist.train, &setup, &mut |p| pb.set_position(p.done as u64));
+                pb.finish_and_clear();
+                let record = match result {
+                    Ok(r) => r,
+                    Err(BenchError::Backend(e @ BackendError::Unsupported { .. })) => {
+                        println!("{name:>10} on {label:<20} skipped: {e}");
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                println!(
+                    "{name:>10} on {label:<20} ANN {:6.2} %  SNN {:6.2} %  loss {:5.2} pp  {:7.3} ms/image  ({})",
+                    record.ann_accuracy_pct,
+                    record.snn_accuracy_pct,
+                    record.conversion_loss_pp,
+                    record.wall_s_per_image * 1e3,
+                    record.conversion
+                );
+                if conv == "paper" && chosen.is_none() {
+                    chosen = record.max_weight;
+                }
+                records.push(record);
+            }
+        }
+    }
+    println!();
+    print!("{}", markdown_table(&records));
+    println!();
+    println!("Accuracy (%) vs simulated time per image:");
+    for r in &records {
+        let curve: Vec<String> = r
+            .accuracy_vs_time
+            .iter()
+            .filter(|a| (a.t_ms as i64) % 100 == 0)
+            .map(|a| format!("{:.0} ms: {:.1}", a.t_ms, a.snn_accuracy_pct))
+            .collect();
+        println!("  {} / {}: {}", r.network, r.backend, curve.join(", "));
+    }
+    if let Some(p) = &args.json {
+        write_json(p, &records)?;
+        println!("wrote {}", p.display());
+    }
+    if let Some(p) = &args.csv {
+        write_csv(p, &records)?;
+        println!("wrote {}", p.display());
+    }
+    println!("total {:.1} s", t0.elapsed().as_secs_f64());
+    Ok(())
+}
