@@ -134,6 +134,21 @@ impl From<SnnNetwork> for RawNetwork {
     }
 }
 
+/// Checks that projection `projection` (`pre` → `post`) has weights of shape `expected`
+/// (pre size, post size) and only finite values.
+fn check_projection_weights(
+    projection: usize,
+    (pre, post): (usize, usize),
+    expected: [usize; 2],
+    w: ArrayView2<'_, f64>,
+) -> Result<(), SnnError> {
+    let found = [w.nrows(), w.ncols()];
+    if expected != found {
+        return Err(SnnError::WeightShape { projection, pre, post, expected, found });
+    }
+    check_weights(projection, w)
+}
+
 fn check_weights(projection: usize, w: ArrayView2<'_, f64>) -> Result<(), SnnError> {
     for ((pre, post), &value) in w.indexed_iter() {
         if !value.is_finite() {
@@ -174,17 +189,7 @@ impl SnnNetwork {
                 return Err(SnnError::ProjectionIntoInput { projection: k });
             }
             let expected = [populations[proj.pre].size, populations[proj.post].size];
-            let found = [proj.weights.nrows(), proj.weights.ncols()];
-            if expected != found {
-                return Err(SnnError::WeightShape {
-                    projection: k,
-                    pre: proj.pre,
-                    post: proj.post,
-                    expected,
-                    found,
-                });
-            }
-            check_weights(k, proj.weights.view())?;
+            check_projection_weights(k, (proj.pre, proj.post), expected, proj.weights.view())?;
             if !(proj.delay_ms.is_finite() && proj.delay_ms >= 0.0) {
                 return Err(SnnError::InvalidDelay { projection: k, delay_ms: proj.delay_ms });
             }
@@ -299,17 +304,7 @@ impl SnnNetwork {
             .get_mut(k)
             .ok_or(SnnError::ProjectionOutOfRange { projection: k, projections: n })?;
         let expected = [proj.weights.nrows(), proj.weights.ncols()];
-        let found = [weights.nrows(), weights.ncols()];
-        if expected != found {
-            return Err(SnnError::WeightShape {
-                projection: k,
-                pre: proj.pre,
-                post: proj.post,
-                expected,
-                found,
-            });
-        }
-        check_weights(k, weights)?;
+        check_projection_weights(k, (proj.pre, proj.post), expected, weights)?;
         proj.weights.assign(&weights);
         Ok(())
     }
