@@ -22,7 +22,11 @@
 //!   `iaf_cond_exp` (GSL RKF45 with adaptive step inside each simulation step): the
 //!   conductances decay in closed form, and V is integrated with the embedded
 //!   Dormand–Prince 5(4) pair under local error control on V, restarting each simulation
-//!   step at `h = dt` and sub-stepping as needed ([`RkControl::Adaptive`]), or with a
+//!   step at `h = dt` and sub-stepping as needed on dyadic sub-steps `dt / 2^k`
+//!   (a rejected sub-step shrinks by the power of two nearest below the classic
+//!   `0.9 (tol/err)^{1/5}` factor, a very accurate one doubles where it stays on the
+//!   dyadic grid; the stage decay factors of every level are precomputed, so no `exp`
+//!   is evaluated while stepping) ([`RkControl::Adaptive`]), or with a
 //!   fixed number of sub-steps ([`RkControl::FixedSubsteps`]). As NEST does, the
 //!   right-hand side uses `min(V, v_thresh)`, and V is held at `v_reset` while
 //!   refractory. When both conductances are negligible (< 1e-15 · g_L) the step is the
@@ -221,13 +225,14 @@ pub struct CondExpAccurate<F> {
     exp_tc: F,
     decay_e: F,
     decay_i: F,
-    tau_e: f64,
-    tau_i: f64,
     dt: f64,
     /// Length of one regular (sub-)step, ms.
     h0: f64,
     /// Stage decay factors for `h0`.
     stages0: StageDecay<F>,
+    /// Stage decay factors of the adaptive sub-steps `dt / 2^k`, k = 0..=[`MAX_LEVEL`]
+    /// (unused under [`RkControl::FixedSubsteps`]).
+    levels: [StageDecay<F>; MAX_LEVEL as usize + 1],
     control: RkControl,
     refrac_steps: u32,
 }
@@ -236,9 +241,26 @@ pub struct CondExpAccurate<F> {
 /// is the exact leak relaxation (the relative change of dV/dt is below f64 rounding).
 const QUIET: f64 = 1e-15;
 
-/// Smallest adaptive sub-step as a fraction of dt; a step this small is accepted whatever
-/// its error estimate, bounding the work per step.
-const H_MIN: f64 = 1e-7;
+/// The adaptive sub-steps are `dt / 2^k` for k up to this level (dt · 1.2e-7); a step
+/// this small is accepted whatever its error estimate, bounding the work per step.
+const MAX_LEVEL: u32 = 23;
+
+/// A sub-step may double when its error is below the tolerance divided by this,
+/// `(2 / 0.9)^5`: the usual controller `h ← 0.9 h (tol/err)^{1/5}` would at least double it.
+const GROW_RATIO: f64 = 54.19;
+
+/// How many levels (halvings) a rejected sub-step with `ratio = err / tol > 1` descends:
+/// the smallest `j ≥ 1` with `2^{−j} ≤ 0.9 ratio^{−1/5}`, as the usual controller would
+/// shrink it, rounded down to a power of two. NaN descends one level.
+fn levels_down(ratio: f64) -> u32 {
+    let mut j = 1;
+    let mut limit = 1.8f64.powi(5); // (0.9 · 2^j)^5
+    while j < MAX_LEVEL && ratio > limit {
+        j += 1;
+        limit *= 32.0;
+    }
+    j
+}
 
 impl<F: Real> CondExpAccurate<F> {
     /// Precompute for `p` at `dt_ms` with step control `control`.
@@ -276,11 +298,12 @@ impl<F: Real> CondExpAccurate<F> {
             exp_tc: F::from_f64((-dt / p.tau_m()).exp()),
             decay_e: F::from_f64((-dt / p.tau_syn_e()).exp()),
             decay_i: F::from_f64((-dt / p.tau_syn_i()).exp()),
-            tau_e: p.tau_syn_e(),
-            tau_i: p.tau_syn_i(),
             dt,
             h0,
             stages0: StageDecay::new(h0, p.tau_syn_e(), p.tau_syn_i()),
+            levels: std::array::from_fn(|k| {
+                StageDecay::new(dt / f64::from(1u32 << k), p.tau_syn_e(), p.tau_syn_i())
+            }),
             control,
             refrac_steps: refractory_steps(p.tau_refrac(), dt),
         })
@@ -396,6 +419,67 @@ impl<F: Real> CondExpAccurate<F> {
         }
     }
 
+    /// [`dp5_block`](Self::dp5_block), compiled for the widest vector unit `simd` says
+    /// this CPU has (x86-64 only). Without FMA the wider builds perform the same IEEE
+    /// operations in the same order, only more lanes at a time, so every path gives
+    /// bit-identical results.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn dp5_block_dispatch(
+        &self,
+        simd: Simd,
+        v: &[F; CHUNK],
+        ge: &[F; CHUNK],
+        gi: &[F; CHUNK],
+        h: F,
+        v5: &mut [F; CHUNK],
+        err: &mut [F; CHUNK],
+    ) {
+        match simd {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Simd::Avx512` is only returned by `Simd::detect` when the CPU has
+            // AVX2 and AVX-512F, the features the called function is compiled for.
+            #[allow(unsafe_code)]
+            Simd::Avx512 => unsafe { self.dp5_block_avx512(v, ge, gi, h, v5, err) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Simd::Avx2` is only returned by `Simd::detect` when the CPU has AVX2.
+            #[allow(unsafe_code)]
+            Simd::Avx2 => unsafe { self.dp5_block_avx2(v, ge, gi, h, v5, err) },
+            _ => self.dp5_block(v, ge, gi, h, v5, err),
+        }
+    }
+
+    /// [`dp5_block`](Self::dp5_block) compiled with AVX2 (no FMA: contraction would change
+    /// the rounding).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn dp5_block_avx2(
+        &self,
+        v: &[F; CHUNK],
+        ge: &[F; CHUNK],
+        gi: &[F; CHUNK],
+        h: F,
+        v5: &mut [F; CHUNK],
+        err: &mut [F; CHUNK],
+    ) {
+        self.dp5_block(v, ge, gi, h, v5, err);
+    }
+
+    /// [`dp5_block`](Self::dp5_block) compiled with AVX2 and AVX-512F (no FMA).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,avx512f")]
+    fn dp5_block_avx512(
+        &self,
+        v: &[F; CHUNK],
+        ge: &[F; CHUNK],
+        gi: &[F; CHUNK],
+        h: F,
+        v5: &mut [F; CHUNK],
+        err: &mut [F; CHUNK],
+    ) {
+        self.dp5_block(v, ge, gi, h, v5, err);
+    }
+
     /// Whether a final sub-step of length `h` from conductances `ge`, `gi` that ends at
     /// `v` with error estimate `err` certainly ends above threshold: `v − err ≥ v_thresh`
     /// on a step well inside the stability region (`h (g_L + g_E + g_I)/cm ≤ 1`, where
@@ -418,54 +502,84 @@ impl<F: Real> CondExpAccurate<F> {
                 }
                 v
             }
-            RkControl::Adaptive { abs_mv, rel } => {
-                let (abs_tol, rel_tol) = (F::from_f64(abs_mv), F::from_f64(rel));
-                let h_min = H_MIN * self.dt;
-                let mut t = 0.0;
-                let mut h = self.dt;
-                loop {
-                    let last = t + h >= self.dt * (1.0 - 1e-12);
-                    if last {
-                        h = self.dt - t;
-                    }
-                    let fresh;
-                    let sd = if h == self.h0 {
-                        &self.stages0
-                    } else {
-                        fresh = StageDecay::new(h, self.tau_e, self.tau_i);
-                        &fresh
-                    };
-                    let (v_new, err) = self.dp5(v, ge, gi, F::from_f64(h), sd);
-                    let tol = abs_tol + rel_tol * v_new.abs();
-                    // A final sub-step that ends above threshold by more than its error
-                    // estimate is accepted as it is: the neuron spikes and V is reset,
-                    // so refining V would not change the outcome.
-                    let hf = F::from_f64(h);
-                    if err <= tol || h <= h_min || (last && self.settled_spike(v_new, err, ge, gi, hf)) {
-                        v = v_new;
-                        if last {
-                            return v;
-                        }
-                        t += h;
-                        ge *= sd.e[5];
-                        gi *= sd.i[5];
-                        h *= growth(err.to_f64(), tol.to_f64());
-                        h = h.max(h_min);
-                    } else {
-                        h = (h * growth(err.to_f64(), tol.to_f64())).max(h_min);
-                    }
+            RkControl::Adaptive { abs_mv, rel } => self.integrate_adaptive(v, ge, gi, abs_mv, rel, None),
+        }
+    }
+
+    /// Adaptive Dormand–Prince 5(4) over one time step on dyadic sub-steps `dt / 2^k`:
+    /// a rejected sub-step descends [`levels_down`] levels, an accepted one with an error
+    /// below `tol / GROW_RATIO` ascends one level where the position allows, so every
+    /// sub-step ends on the time step's dyadic grid and the stage decay factors are
+    /// precomputed. `rejected` is `err / tol` of a first attempt over the whole step that
+    /// the caller already computed and rejected (it is not computed again).
+    fn integrate_adaptive(
+        &self,
+        mut v: F,
+        mut ge: F,
+        mut gi: F,
+        abs_mv: f64,
+        rel: f64,
+        rejected: Option<f64>,
+    ) -> F {
+        let (abs_tol, rel_tol) = (F::from_f64(abs_mv), F::from_f64(rel));
+        let full: u64 = 1 << MAX_LEVEL;
+        let mut pos: u64 = 0;
+        let mut k = rejected.map_or(0, |r| levels_down(r).min(MAX_LEVEL));
+        loop {
+            let sd = &self.levels[k as usize];
+            let h = F::from_f64(self.dt / f64::from(1u32 << k));
+            let (v_new, err) = self.dp5(v, ge, gi, h, sd);
+            let tol = abs_tol + rel_tol * v_new.abs();
+            let span = 1u64 << (MAX_LEVEL - k);
+            let last = pos + span == full;
+            // A final sub-step that ends above threshold by more than its error estimate
+            // is accepted as it is: the neuron spikes and V is reset, so refining V would
+            // not change the outcome.
+            if err <= tol || k == MAX_LEVEL || (last && self.settled_spike(v_new, err, ge, gi, h)) {
+                v = v_new;
+                if last {
+                    return v;
                 }
+                pos += span;
+                ge *= sd.e[5];
+                gi *= sd.i[5];
+                if k > 0 && err.to_f64() * GROW_RATIO <= tol.to_f64() && pos % (2 * span) == 0 {
+                    k -= 1;
+                }
+            } else {
+                k = (k + levels_down(err.to_f64() / tol.to_f64())).min(MAX_LEVEL);
             }
         }
     }
 }
 
-/// Step-size factor from an error estimate: 0.9 (tol/err)^{1/5}, clamped to [0.2, 5].
-fn growth(err: f64, tol: f64) -> f64 {
-    if err == 0.0 {
-        5.0
-    } else {
-        (0.9 * (tol / err).powf(0.2)).clamp(0.2, 5.0)
+/// The widest vector unit the vectorised first attempt can use on this CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Simd {
+    /// The build's baseline (SSE2 on x86-64).
+    Baseline,
+    /// AVX2 (x86-64).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    Avx2,
+    /// AVX2 and AVX-512F (x86-64).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    Avx512,
+}
+
+impl Simd {
+    /// Detect at run time (the standard library caches the answer).
+    #[inline]
+    fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx2") {
+                if std::is_x86_feature_detected!("avx512f") {
+                    return Self::Avx512;
+                }
+                return Self::Avx2;
+            }
+        }
+        Self::Baseline
     }
 }
 
@@ -501,6 +615,7 @@ impl<F: Real> NeuronKernel<F> for CondExpAccurate<F> {
         let quiet = F::from_f64(QUIET) * self.g_leak;
         let mut v5 = [F::ZERO; CHUNK];
         let mut err = [F::ZERO; CHUNK];
+        let simd = Simd::detect();
         let mut start = 0;
         while start < n {
             let c = CHUNK.min(n - start);
@@ -515,7 +630,7 @@ impl<F: Real> NeuronKernel<F> for CondExpAccurate<F> {
             v0[..c].copy_from_slice(v);
             ge0[..c].copy_from_slice(ge);
             gi0[..c].copy_from_slice(gi);
-            self.dp5_block(&v0, &ge0, &gi0, h, &mut v5, &mut err);
+            self.dp5_block_dispatch(simd, &v0, &ge0, &gi0, h, &mut v5, &mut err);
             for j in 0..c {
                 let free = refrac[j] == 0;
                 if !free {
@@ -526,14 +641,18 @@ impl<F: Real> NeuronKernel<F> for CondExpAccurate<F> {
                     // no synaptic input: exact relaxation
                     v[j] = self.alpha0 - self.exp_tc * (self.alpha0 - v[j]);
                 } else {
-                    let accept = match self.control {
+                    v[j] = match self.control {
                         RkControl::Adaptive { abs_mv, rel } => {
-                            err[j] <= F::from_f64(abs_mv) + F::from_f64(rel) * v5[j].abs()
-                                || self.settled_spike(v5[j], err[j], ge[j], gi[j], h)
+                            let tol = F::from_f64(abs_mv) + F::from_f64(rel) * v5[j].abs();
+                            if err[j] <= tol || self.settled_spike(v5[j], err[j], ge[j], gi[j], h) {
+                                v5[j]
+                            } else {
+                                let ratio = err[j].to_f64() / tol.to_f64();
+                                self.integrate_adaptive(v[j], ge[j], gi[j], abs_mv, rel, Some(ratio))
+                            }
                         }
-                        RkControl::FixedSubsteps(_) => true,
+                        RkControl::FixedSubsteps(_) => v5[j],
                     };
-                    v[j] = if accept { v5[j] } else { self.integrate(v[j], ge[j], gi[j]) };
                 }
                 // synaptic decay (closed form)
                 ge[j] *= self.decay_e;
