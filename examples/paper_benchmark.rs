@@ -13,8 +13,11 @@
 //! Setting (DESIGN.md §4): IF_cond_exp with cm 0.2 nF, tau_m 20 ms, tau_syn 3 ms, v_rest −65,
 //! v_reset −75, v_thresh −55 mV, tau_refrac 0, e_rev_E 0, e_rev_I −130 mV; regular input
 //! trains at pixel × 120 Hz, 500 ms + 50 ms pause per image, delay 1 ms. `max_weight` is
-//! swept on 500 *training* images with `Fast` (dt 1 ms) and reused for `Reference`
-//! (dt 0.1 ms). Needs no configuration and no network access.
+//! swept (0.006–0.025 µS) on 500 *training* images on each backend itself, except that
+//! `Reference` (dt 0.1 ms) reuses the value swept on `Fast` (dt 1 ms); `--sweep-freqs`
+//! sweeps the input rate too. The per-layer conversion (reset by subtraction) runs its input
+//! at 250 Hz unless `--per-layer-freq` says otherwise. Needs no configuration and no network
+//! access.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -22,7 +25,8 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use spikeport::ann::{load_zoo, ZOO_NAMES};
 use spikeport::bench::{
-    markdown_table, run_cell, write_csv, write_json, BackendSetup, BenchError, Conversion, DynBackend, Record,
+    markdown_table, platform_table, run_cell, write_csv, write_json, BackendSetup, BenchError, Conversion,
+    DynBackend, Record,
 };
 use spikeport::convert::{SweepSettings, DEFAULT_PERCENTILE};
 use spikeport::cpu::{Fast, Reference};
@@ -32,8 +36,15 @@ use spikeport::spinnaker::Spinnaker;
 
 const USAGE: &str =
     "usage: paper_benchmark [--networks a,b] [--backends fast,reference,spinnaker] [--images N] \
-[--reference-images N] [--conversion paper|per-layer|both] [--max-weight W] [--calibration-images N] \
-[--batch N] [--threads N] [--json PATH] [--csv PATH]";
+[--reference-images N] [--conversion paper|per-layer|both] [--max-weight W] [--max-freq HZ] \
+[--sweep-freqs HZ,HZ,..] [--per-layer-freq HZ] [--calibration-images N] [--batch N] [--threads N] \
+[--json PATH] [--csv PATH]";
+
+/// Input rate of the per-layer conversion unless `--per-layer-freq` says otherwise, Hz.
+const DEFAULT_PER_LAYER_FREQ_HZ: f64 = 250.0;
+
+/// Candidate `max_weight` values (µS) of the sweeps.
+const SWEEP_WEIGHTS: [f64; 10] = [0.006, 0.007, 0.008, 0.009, 0.01, 0.012, 0.015, 0.0175, 0.02, 0.025];
 
 struct Args {
     networks: Vec<String>,
@@ -42,6 +53,9 @@ struct Args {
     reference_images: usize,
     conversions: Vec<&'static str>,
     max_weight: Option<f64>,
+    max_freq: f64,
+    sweep_freqs: Vec<f64>,
+    per_layer_freq: Option<f64>,
     calibration_images: usize,
     batch: usize,
     threads: Option<usize>,
@@ -57,6 +71,9 @@ fn parse_args() -> Result<Args, String> {
         reference_images: 100,
         conversions: vec!["paper"],
         max_weight: None,
+        max_freq: 120.0,
+        sweep_freqs: Vec::new(),
+        per_layer_freq: Some(DEFAULT_PER_LAYER_FREQ_HZ),
         calibration_images: 500,
         batch: 500,
         threads: None,
@@ -67,6 +84,12 @@ fn parse_args() -> Result<Args, String> {
     let num = |name: &str, v: Option<String>| -> Result<usize, String> {
         let v = v.ok_or(format!("{name} needs a value"))?;
         v.parse().map_err(|_| format!("{name}: `{v}` is not a whole number"))
+    };
+    let real = |name: &str, v: &str| -> Result<f64, String> {
+        match v.parse::<f64>() {
+            Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+            _ => Err(format!("{name}: `{v}` is not a positive number")),
+        }
     };
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -85,7 +108,16 @@ fn parse_args() -> Result<Args, String> {
             "--threads" => a.threads = Some(num("--threads", it.next())?),
             "--max-weight" => {
                 let v = it.next().ok_or("--max-weight needs a value")?;
-                a.max_weight = Some(v.parse().map_err(|_| format!("--max-weight: `{v}` is not a number"))?);
+                a.max_weight = Some(real("--max-weight", &v)?);
+            }
+            "--max-freq" => a.max_freq = real("--max-freq", &it.next().ok_or("--max-freq needs a value")?)?,
+            "--per-layer-freq" => {
+                let v = it.next().ok_or("--per-layer-freq needs a value")?;
+                a.per_layer_freq = Some(real("--per-layer-freq", &v)?);
+            }
+            "--sweep-freqs" => {
+                let v = it.next().ok_or("--sweep-freqs needs a value")?;
+                a.sweep_freqs = v.split(',').map(|f| real("--sweep-freqs", f)).collect::<Result<_, _>>()?;
             }
             "--conversion" => {
                 a.conversions = match it.next().as_deref() {
@@ -145,7 +177,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mnist = Mnist::load()?;
     let test = mnist.test.take(args.images.min(mnist.test.len()))?;
     let lif = IfCondExpParams::paper_digital().into_model()?;
-    let encoder = Encoder::paper_digital();
+    let encoder = Encoder::paper_digital().with_max_freq(args.max_freq)?;
     println!(
         "spikeport paper benchmark: {} networks x {:?}, {} test images ({} on reference), {} threads",
         args.networks.len(),
@@ -160,6 +192,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for &conv in &args.conversions {
             // The weight scale chosen on `fast` is reused for `reference`.
             let mut chosen = args.max_weight;
+            let mut chosen_freq = args.max_freq;
             for backend_name in &args.backends {
                 let (backend, images): (Box<dyn DynBackend>, usize) = match backend_name.as_str() {
                     "fast" => (Box::new(Fast::new(1.0)?), test.len()),
@@ -169,7 +202,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 if images == 0 {
                     continue;
                 }
-                let conversion = match (conv, chosen) {
+                // `reference` reuses the weight scale swept on `fast` (sweeping at dt 0.1 ms
+                // would take longer than the run); every other backend sweeps on itself.
+                let reuse = if backend_name == "reference" { chosen } else { args.max_weight };
+                let conversion = match (conv, reuse) {
                     ("per-layer", _) => Conversion::PerLayer {
                         percentile: DEFAULT_PERCENTILE,
                         neuron: IfCurrDeltaSubParams::new().check()?,
@@ -178,8 +214,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     (_, Some(max_weight)) => Conversion::Global { max_weight },
                     (_, None) => Conversion::Sweep {
                         settings: SweepSettings {
-                            max_weights: vec![0.008, 0.01, 0.012, 0.015, 0.0175, 0.02, 0.025],
-                            max_freqs_hz: Vec::new(),
+                            max_weights: SWEEP_WEIGHTS.to_vec(),
+                            max_freqs_hz: args.sweep_freqs.clone(),
                             seed: 0,
                         },
                         calibration_images: args.calibration_images,
@@ -187,6 +223,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 };
                 let label =
                     if conv == "paper" { backend_name.clone() } else { format!("{backend_name} ({conv})") };
+                let encoder = match (conv, args.per_layer_freq) {
+                    ("per-layer", Some(f)) => encoder.with_max_freq(f)?,
+                    ("per-layer", None) => encoder,
+                    _ if backend_name == "reference" => encoder.with_max_freq(chosen_freq)?,
+                    _ => encoder,
+                };
                 let setup = BackendSetup {
                     name: label.clone(),
                     backend,
@@ -218,8 +260,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     record.wall_s_per_image * 1e3,
                     record.conversion
                 );
-                if conv == "paper" && chosen.is_none() {
+                if conv == "paper" && backend_name == "fast" {
                     chosen = record.max_weight;
+                    chosen_freq = record.max_freq_hz;
                 }
                 records.push(record);
             }
@@ -227,6 +270,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!();
     print!("{}", markdown_table(&records));
+    let platform = platform_table(&records);
+    if !platform.is_empty() {
+        println!();
+        println!("Hardware resources and platform events:");
+        print!("{platform}");
+    }
     println!();
     println!("Accuracy (%) vs simulated time per image:");
     for r in &records {

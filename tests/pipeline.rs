@@ -76,14 +76,21 @@ fn spikey_net_sweep_on_fast_picks_a_weight_from_training_images() {
         "fast",
         Box::new(Fast::new(1.0).unwrap()),
         Conversion::Sweep {
-            settings: SweepSettings { max_weights: vec![0.004, 0.008, 0.016], max_freqs_hz: vec![], seed: 0 },
+            settings: SweepSettings {
+                max_weights: vec![0.004, 0.008, 0.016],
+                max_freqs_hz: vec![60.0, 120.0],
+                seed: 0,
+            },
             calibration_images: 200,
         },
     );
     let r = run("spikey-net", 300, &s);
     let w = r.max_weight.unwrap();
     assert!([0.004, 0.008, 0.016].contains(&w));
-    assert!(r.conversion.contains("swept 3 values on 200 training images"), "{}", r.conversion);
+    assert!(r.conversion.contains("swept 6 settings on 200 training images"), "{}", r.conversion);
+    // the test images run at the rate the sweep chose
+    assert!([60.0, 120.0].contains(&r.max_freq_hz));
+    assert!(r.conversion.contains(&format!("max_freq {} Hz", r.max_freq_hz)), "{}", r.conversion);
     assert!(r.snn_accuracy_pct >= 80.0, "{r:?}");
     assert_eq!(r.spikes_per_image.len(), 3);
 }

@@ -15,6 +15,13 @@ pub enum Loss {
     /// `(1 − onehot) · z`, which also includes a 0 for the true class; the two agree whenever
     /// the outputs are non-negative, as in the paper's non-negative Spikey-net.
     CategoricalHinge,
+    /// Softmax cross-entropy plus a hinge that asks the true class's output to reach 1:
+    /// `−log softmax(z)_y + max(0, 1 − z_y)`. Cross-entropy only ranks the outputs, so a
+    /// bias-free network may answer correctly with *every* output ≤ 0; after conversion
+    /// such an image makes no output neuron fire, a tie that the spike-count readout
+    /// counts as wrong whatever the weight scale. The extra term keeps the winning output
+    /// positive (it vanishes once `z_y ≥ 1`), which conversion needs.
+    CrossEntropyFiring,
 }
 
 impl Loss {
@@ -25,7 +32,8 @@ impl Loss {
         let n = z.nrows().max(1) as f32;
         let mut total = 0.0f64;
         match self {
-            Loss::CrossEntropy => {
+            Loss::CrossEntropy | Loss::CrossEntropyFiring => {
+                let firing = self == Loss::CrossEntropyFiring;
                 Zip::from(grad.rows_mut()).and(z.rows()).and(labels).for_each(|mut g, zr, &y| {
                     let y = usize::from(y);
                     let m = zr.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -37,6 +45,10 @@ impl Loss {
                     total += f64::from(sum.ln() - (zr[y] - m));
                     g.mapv_inplace(|e| e / sum / n);
                     g[y] -= 1.0 / n;
+                    if firing && zr[y] < 1.0 {
+                        total += f64::from(1.0 - zr[y]);
+                        g[y] -= 1.0 / n;
+                    }
                 });
             }
             Loss::CategoricalHinge => {
@@ -95,6 +107,23 @@ mod tests {
         let want = ((e.ln() - 2.0) + 3.0f32.ln()) / 2.0;
         assert!((l - want).abs() < 1e-5, "{l} vs {want}");
         let ng = numeric_grad(Loss::CrossEntropy, &z, &labels);
+        for (a, b) in g.iter().zip(ng.iter()) {
+            assert!((a - b).abs() < 1e-3, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn firing_cross_entropy_adds_a_hinge_on_the_true_output() {
+        // sample 0: z_y = 2 ≥ 1, pure cross-entropy; sample 1: z_y = −0.5, hinge 1.5
+        let z = array![[1.0f32, 2.0, 0.5], [0.2, -0.3, -0.5]];
+        let labels = [1u8, 2];
+        let (mut g, mut g_ce) = (Array2::zeros(z.dim()), Array2::zeros(z.dim()));
+        let l = Loss::CrossEntropyFiring.loss_and_grad(z.view(), &labels, &mut g);
+        let l_ce = Loss::CrossEntropy.loss_and_grad(z.view(), &labels, &mut g_ce);
+        assert!((l - (l_ce + 1.5 / 2.0)).abs() < 1e-5, "{l} vs {l_ce}");
+        assert_eq!(g.row(0), g_ce.row(0));
+        assert!((g[[1, 2]] - (g_ce[[1, 2]] - 0.5)).abs() < 1e-7);
+        let ng = numeric_grad(Loss::CrossEntropyFiring, &z, &labels);
         for (a, b) in g.iter().zip(ng.iter()) {
             assert!((a - b).abs() < 1e-3, "{a} vs {b}");
         }

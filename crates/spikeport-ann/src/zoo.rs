@@ -82,6 +82,7 @@ pub fn zoo() -> Vec<ZooNet> {
             config: TrainConfig {
                 epochs: 30,
                 schedule: LrSchedule::Cosine { final_fraction: 0.05 },
+                loss: Loss::CrossEntropyFiring,
                 seed: 2,
                 ..base.clone()
             },

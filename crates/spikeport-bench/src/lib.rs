@@ -14,6 +14,6 @@ pub mod report;
 mod runner;
 
 pub use error::BenchError;
-pub use report::{markdown_table, to_csv, write_csv, write_json, AccuracyAt, Record};
+pub use report::{markdown_table, platform_table, to_csv, write_csv, write_json, AccuracyAt, Record};
 pub use runner::{convert, run_cell, BackendSetup, Conversion, Converted, DynBackend, Progress, Session};
 pub use spikeport_ann::zoo::{load_zoo, zoo, ZOO_NAMES};

@@ -3,6 +3,7 @@
 //! The JSON and CSV field names carry their units and are stable: downstream tools parse
 //! them. See `docs/report-schema.md`.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -79,6 +80,15 @@ pub struct Record {
     pub seed: u64,
     /// Worker threads.
     pub threads: usize,
+    /// Hardware units the mapping used (kind → count, e.g. `core`, `chip`, `board`);
+    /// empty for software simulators.
+    #[serde(default)]
+    pub hardware_units: BTreeMap<String, usize>,
+    /// Platform-specific event counts over all images (name → total, e.g.
+    /// `ring_saturations`, `tick_overruns`, `packets_sent`); see
+    /// [`Activity::counters`](spikeport_snn::Activity).
+    #[serde(default)]
+    pub platform_counters: BTreeMap<String, u64>,
 }
 
 /// The columns of [`markdown_table`].
@@ -111,8 +121,33 @@ pub fn markdown_table(records: &[Record]) -> String {
     s
 }
 
+/// A Markdown table of the hardware units and platform counters of the records that have
+/// any (hardware models); empty when none has. Counters are shown as totals over the run.
+pub fn platform_table(records: &[Record]) -> String {
+    let mut s = String::new();
+    let rows: Vec<&Record> =
+        records.iter().filter(|r| !r.hardware_units.is_empty() || !r.platform_counters.is_empty()).collect();
+    if rows.is_empty() {
+        return s;
+    }
+    let _ = writeln!(s, "| network | backend | images | hardware units | platform counters (totals) |");
+    let _ = writeln!(s, "|---|---|---:|---|---|");
+    for r in rows {
+        let units = r.hardware_units.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ");
+        let counters =
+            r.platform_counters.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
+        let _ = writeln!(s, "| {} | {} | {} | {units} | {counters} |", r.network, r.backend, r.images);
+    }
+    s
+}
+
 /// The CSV column names, in order.
-pub const CSV_HEADER: &str = "network,backend,platform,images,ann_accuracy_pct,snn_accuracy_pct,conversion_loss_pp,ann_agreement_pct,no_decision_pct,max_weight,neuron_model,max_freq_hz,duration_ms,pause_ms,dt_ms,bio_ms_per_image,hardware_s_per_image,wall_s_per_image,total_wall_s,synaptic_events_per_image,spikes_per_image,neuron_updates_per_image,neurons,synapses,seed,threads,conversion";
+pub const CSV_HEADER: &str = "network,backend,platform,images,ann_accuracy_pct,snn_accuracy_pct,conversion_loss_pp,ann_agreement_pct,no_decision_pct,max_weight,neuron_model,max_freq_hz,duration_ms,pause_ms,dt_ms,bio_ms_per_image,hardware_s_per_image,wall_s_per_image,total_wall_s,synaptic_events_per_image,spikes_per_image,neuron_updates_per_image,neurons,synapses,seed,threads,conversion,hardware_units,platform_counters";
+
+/// `k=v;k=v` in key order (names are identifiers, so no quoting is needed).
+fn key_values<V: std::fmt::Display>(m: &BTreeMap<String, V>) -> String {
+    m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(";")
+}
 
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) {
@@ -131,7 +166,7 @@ pub fn to_csv(records: &[Record]) -> String {
         let spikes = r.spikes_per_image.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(";");
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             csv_field(&r.network),
             csv_field(&r.backend),
             csv_field(&r.platform),
@@ -158,7 +193,9 @@ pub fn to_csv(records: &[Record]) -> String {
             r.synapses,
             r.seed,
             r.threads,
-            csv_field(&r.conversion)
+            csv_field(&r.conversion),
+            key_values(&r.hardware_units),
+            key_values(&r.platform_counters)
         );
     }
     s
@@ -229,6 +266,8 @@ mod tests {
             accuracy_vs_time: vec![AccuracyAt { t_ms: 50.0, snn_accuracy_pct: 80.0 }],
             seed: 0,
             threads: 2,
+            hardware_units: BTreeMap::new(),
+            platform_counters: BTreeMap::new(),
         }
     }
 

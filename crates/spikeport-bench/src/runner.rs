@@ -129,6 +129,9 @@ pub struct Converted {
     pub max_weight: Option<f64>,
     /// The sweep, if one ran.
     pub sweep: Option<SweepResult>,
+    /// The input encoding to run it with: the setup's, with the maximum rate the sweep
+    /// chose if it swept rates.
+    pub encoder: Encoder,
 }
 
 /// Converts `model` as `setup` says, calibrating on `calibration` (training images).
@@ -142,6 +145,7 @@ pub fn convert(model: &Model, calibration: &Dataset, setup: &BackendSetup) -> Re
             description: format!("global, max_weight {max_weight}"),
             max_weight: Some(*max_weight),
             sweep: None,
+            encoder: setup.encoder,
         }),
         Conversion::Sweep { settings, calibration_images } => {
             let calib = calibration.take((*calibration_images).min(calibration.len()))?;
@@ -153,16 +157,23 @@ pub fn convert(model: &Model, calibration: &Dataset, setup: &BackendSetup) -> Re
             let result =
                 sweep_with(&mut run, ann, &setup.neuron, &setup.encoder, x.view(), calib.labels(), settings)?;
             let best = result.best.max_weight;
+            let encoder = setup.encoder.with_max_freq(result.best.max_freq_hz)?;
+            let rate = if settings.max_freqs_hz.len() > 1 {
+                format!(", max_freq {} Hz", result.best.max_freq_hz)
+            } else {
+                String::new()
+            };
             Ok(Converted {
                 network: convert_global(ann, &setup.neuron, best, DEFAULT_DELAY_MS)?,
                 description: format!(
-                    "global, max_weight {best} (swept {} values on {} training images: {:.1} %)",
+                    "global, max_weight {best}{rate} (swept {} settings on {} training images: {:.1} %)",
                     result.points.len(),
                     result.images,
                     result.best.accuracy_pct
                 ),
                 max_weight: Some(best),
                 sweep: Some(result),
+                encoder,
             })
         }
         Conversion::PerLayer { percentile, neuron, calibration_images } => {
@@ -177,6 +188,7 @@ pub fn convert(model: &Model, calibration: &Dataset, setup: &BackendSetup) -> Re
                 ),
                 max_weight: None,
                 sweep: None,
+                encoder: setup.encoder,
             })
         }
     }
@@ -205,6 +217,7 @@ pub fn run_cell(
     let ann_pred = model.network.predict(x.view())?;
     let ann_correct = ann_pred.iter().zip(labels).filter(|(p, &l)| **p == usize::from(l)).count();
     let converted = convert(model, calibration, setup)?;
+    let encoder = converted.encoder;
     let mut session = setup.backend.session(&converted.network, setup.seed)?;
     let mapping = session.mapping();
     let mut rec = Recording::counts_only();
@@ -220,7 +233,7 @@ pub fn run_cell(
     let sim_start = Instant::now();
     for (b, xb) in x.axis_chunks_iter(Axis(0), setup.batch_size).enumerate() {
         let first = b * setup.batch_size;
-        let input = setup.encoder.encode_from(xb, first as u64)?;
+        let input = encoder.encode_from(xb, first as u64)?;
         window_end_ms = input.readout_window_ms().1;
         let out = session.run(&input, &rec)?;
         let lb = &labels[first..first + xb.nrows()];
@@ -262,9 +275,9 @@ pub fn run_cell(
         conversion: converted.description,
         max_weight: converted.max_weight,
         neuron_model: converted.network.populations().last().map_or("", |p| p.model.name()).to_string(),
-        max_freq_hz: setup.encoder.max_freq_hz(),
-        duration_ms: setup.encoder.duration_ms(),
-        pause_ms: setup.encoder.pause_ms(),
+        max_freq_hz: encoder.max_freq_hz(),
+        duration_ms: encoder.duration_ms(),
+        pause_ms: encoder.pause_ms(),
         dt_ms: setup.backend.platform().dt_ms,
         bio_ms_per_image: activity.bio_time_ms / nf,
         hardware_s_per_image: activity.hardware_time_s / nf,
@@ -284,6 +297,8 @@ pub fn run_cell(
         ),
         seed: setup.seed,
         threads: rayon::current_num_threads(),
+        hardware_units: mapping.units.iter().map(|u| (u.kind.clone(), u.count)).collect(),
+        platform_counters: activity.counters.clone(),
     })
 }
 

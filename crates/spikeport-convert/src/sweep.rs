@@ -105,7 +105,7 @@ pub fn sweep_with(
     };
     let mut points = Vec::with_capacity(freqs.len() * settings.max_weights.len());
     for &max_freq_hz in &freqs {
-        let enc = Encoder::new(encoder.encoding(), max_freq_hz, encoder.duration_ms(), encoder.pause_ms())?;
+        let enc = encoder.with_max_freq(max_freq_hz)?;
         let input = enc.encode(calibration)?;
         for &max_weight in &settings.max_weights {
             let snn = convert_global(ann, neuron, max_weight, DEFAULT_DELAY_MS)?;

@@ -531,6 +531,11 @@ pub struct Activity {
     pub hardware_time_s: f64,
     /// Host wall-clock time of the run, s.
     pub wall_time_s: f64,
+    /// Platform-specific event counts (name → total over the run), e.g. SpiNNaker's
+    /// `ring_saturations`, `tick_overruns`, `packets_sent`; empty for the software
+    /// simulators. Names carry their meaning; every value is a count.
+    #[serde(default)]
+    pub counters: std::collections::BTreeMap<String, u64>,
 }
 
 impl Activity {
@@ -576,6 +581,9 @@ impl Activity {
         self.bio_time_ms += other.bio_time_ms;
         self.hardware_time_s += other.hardware_time_s;
         self.wall_time_s += other.wall_time_s;
+        for (name, &n) in &other.counters {
+            *self.counters.entry(name.clone()).or_insert(0) += n;
+        }
     }
 }
 

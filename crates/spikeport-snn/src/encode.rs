@@ -415,6 +415,17 @@ impl Encoder {
         self
     }
 
+    /// The same encoder with maximum rate `max_freq_hz` (everything else kept).
+    ///
+    /// **Errors** with [`SnnError::InvalidRate`] unless `max_freq_hz` is finite and > 0.
+    pub fn with_max_freq(mut self, max_freq_hz: f64) -> Result<Self, SnnError> {
+        if !(max_freq_hz.is_finite() && max_freq_hz > 0.0) {
+            return Err(SnnError::InvalidRate { max_freq_hz });
+        }
+        self.max_freq_hz = max_freq_hz;
+        Ok(self)
+    }
+
     /// Maximum rate (pixel value 1), Hz.
     pub fn max_freq_hz(&self) -> f64 {
         self.max_freq_hz

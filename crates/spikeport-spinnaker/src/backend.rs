@@ -576,6 +576,15 @@ impl Backend for Spinnaker {
         stats.load_time_s = self.config.load_time_s;
         activity.hardware_time_s = stats.run_time_s;
         activity.wall_time_s = t0.elapsed().as_secs_f64();
+        for (name, n) in [
+            ("ring_saturations", stats.ring_saturations()),
+            ("tick_overruns", stats.overrun_ticks()),
+            ("core_ticks", stats.core_ticks),
+            ("packets_sent", stats.packets_sent),
+            ("packet_deliveries", stats.packet_deliveries),
+        ] {
+            activity.counters.insert(name.to_string(), n);
+        }
         let checkpoints = rec.checkpoint_every_ms.map(|_| CountCheckpoints {
             population: ctx.output,
             times_ms: plan.cp_times.clone(),
