@@ -297,9 +297,19 @@ mod tests {
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 3);
         let cols = CSV_HEADER.split(',').count();
-        // the conversion text contains a comma and is quoted
-        assert!(lines[1].ends_with("\"global, max_weight 0.015\""));
+        // the conversion text contains a comma and is quoted; then units and counters
+        assert!(lines[1].ends_with("\"global, max_weight 0.015\",,"), "{}", lines[1]);
         assert_eq!(lines[1].replace("\"global, max_weight 0.015\"", "x").split(',').count(), cols);
+        let mut r = record();
+        r.hardware_units.insert("core".into(), 15);
+        r.hardware_units.insert("chip".into(), 1);
+        r.platform_counters.insert("tick_overruns".into(), 3);
+        let csv = to_csv(&[r.clone()]);
+        assert!(csv.lines().nth(1).unwrap().ends_with(",chip=1;core=15,tick_overruns=3"), "{csv}");
+        let t = platform_table(&[record(), r]);
+        assert_eq!(t.lines().count(), 3, "{t}");
+        assert!(t.contains("| 1 chip, 15 core | tick_overruns 3 |"), "{t}");
+        assert!(platform_table(&[record()]).is_empty());
     }
 
     #[test]
