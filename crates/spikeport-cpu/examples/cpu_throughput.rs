@@ -10,6 +10,7 @@
 //!   --images N         first N test images (default 1000)
 //!   --max-weight W     µS (default 0.015)
 //!   --run LIST         comma-separated runs among fast, fast01 (Fast at 0.1 ms),
+//!                      fastgenn (Fast at 1 ms with GeNN's held-current step),
 //!                      ref (Reference at 0.1 ms), ref1 (Reference at 1 ms),
 //!                      refnest (Reference at 0.1 ms with NEST's tolerance, 1e-3 mV)
 //!                      (default fast)
@@ -26,7 +27,7 @@ use std::time::Instant;
 
 use ndarray::Axis;
 use spikeport_ann::{Init, Labelled, Network, TrainConfig};
-use spikeport_cpu::{Fast, Reference};
+use spikeport_cpu::{CondExpStep, Fast, Reference};
 use spikeport_data::Mnist;
 use spikeport_lif::RkControl;
 use spikeport_snn::{Activity, Backend, Encoder, IfCondExpParams, Recording, SnnNetwork};
@@ -127,9 +128,12 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut results: Vec<(String, Vec<Option<usize>>)> = Vec::new();
     for run in &args.runs {
         let (preds, act, wall) = match run.as_str() {
-            "fast" | "fast01" => {
-                let dt = if run == "fast" { Fast::DEFAULT_DT_MS } else { 0.1 };
+            "fast" | "fast01" | "fastgenn" => {
+                let dt = if run == "fast01" { 0.1 } else { Fast::DEFAULT_DT_MS };
                 let mut b = Fast::new(dt)?;
+                if run == "fastgenn" {
+                    b = b.with_cond_exp_step(CondExpStep::GennHeldCurrent);
+                }
                 if let Some(t) = args.tile {
                     b = b.with_max_tile(t)?;
                 }

@@ -53,6 +53,8 @@ use spikeport_snn::{
 pub(crate) enum KernelChoice {
     /// [`Kernel::exact`]: GeNN-like exact constant-input step.
     Exact,
+    /// [`Kernel::exp_euler`]: held-conductance exact step.
+    ExpEuler,
     /// [`Kernel::accurate`] with this step control: NEST-like reference integration.
     Accurate(RkControl),
 }
@@ -174,6 +176,7 @@ pub(crate) fn deploy<F: Real>(setup: &Setup, net: &SnnNetwork) -> Result<CpuDepl
         } else {
             let k = match setup.kernels {
                 KernelChoice::Exact => Kernel::exact(&p.model, dt),
+                KernelChoice::ExpEuler => Kernel::exp_euler(&p.model, dt),
                 KernelChoice::Accurate(c) => Kernel::accurate(&p.model, dt, c),
             };
             Some(k.map_err(lif_error)?)
@@ -403,7 +406,7 @@ const STEP_CHUNK: usize = 64;
 /// into a branch-free loop (which the compiler can vectorise), the spike indices are
 /// collected afterwards. The same calls to [`NeuronKernel::step`] in the same order as
 /// [`spikeport_lif::step_each`], so bit-identical to it.
-#[inline]
+#[inline(always)]
 fn step_exact<F: Real, K: NeuronKernel<F>>(k: &K, st: StateSliceMut<'_, F>, out: &mut Vec<u32>) {
     let mut fired = [false; STEP_CHUNK];
     let mut base = 0u32;
@@ -433,14 +436,41 @@ fn step_exact<F: Real, K: NeuronKernel<F>>(k: &K, st: StateSliceMut<'_, F>, out:
     }
 }
 
+/// [`step_exact`] compiled for AVX2 when this CPU has it (x86-64; detected at run time and
+/// cached by the standard library), else the baseline build. Without FMA, AVX2 performs
+/// the same IEEE operations in the same order on more lanes, so both builds give
+/// bit-identical results.
+#[inline]
+fn step_exact_wide<F: Real, K: NeuronKernel<F>>(k: &K, st: StateSliceMut<'_, F>, out: &mut Vec<u32>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2, the only feature `step_exact_avx2` is compiled for, was detected
+        // on this CPU just above.
+        #[allow(unsafe_code)]
+        unsafe {
+            step_exact_avx2(k, st, out)
+        };
+        return;
+    }
+    step_exact(k, st, out);
+}
+
+/// [`step_exact`] compiled with AVX2 (no FMA).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn step_exact_avx2<F: Real, K: NeuronKernel<F>>(k: &K, st: StateSliceMut<'_, F>, out: &mut Vec<u32>) {
+    step_exact(k, st, out);
+}
+
 /// Step one lane's block of a population with its kernel, appending the indices of the
 /// neurons that spiked (ascending) to `out`.
 #[inline]
 fn step_lane<F: Real>(kernel: &Kernel<F>, st: StateSliceMut<'_, F>, out: &mut Vec<u32>) {
     match kernel {
-        Kernel::CondExpExact(k) => step_exact(k, st, out),
-        Kernel::CurrExpExact(k) => step_exact(k, st, out),
-        Kernel::DeltaSub(k) => step_exact(k, st, out),
+        Kernel::CondExpExact(k) => step_exact_wide(k, st, out),
+        Kernel::CondExpExpEuler(k) => step_exact_wide(k, st, out),
+        Kernel::CurrExpExact(k) => step_exact_wide(k, st, out),
+        Kernel::DeltaSub(k) => step_exact_wide(k, st, out),
         // the accurate kernel has its own vectorised block version
         other => {
             other.step_slice(st, out);

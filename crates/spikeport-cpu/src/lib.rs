@@ -6,7 +6,7 @@
 //! | backend | role in the paper | float | `IF_cond_exp` kernel | default dt | parallelism |
 //! |---|---|---|---|---|---|
 //! | [`Reference`] | NEST | f64 | [`CondExpAccurate`](spikeport_lif::CondExpAccurate) (adaptive Dormand–Prince 5(4)) | 0.1 ms | images in parallel |
-//! | [`Fast`] | GeNN (CPU) | f32 | [`CondExpExact`](spikeport_lif::CondExpExact) (exact constant-input step) | 1 ms | images in parallel, vectorised updates, unrolled event-driven propagation |
+//! | [`Fast`] | GeNN (CPU) | f32 | [`CondExpExpEuler`](spikeport_lif::CondExpExpEuler) (held-conductance exact step; GeNN's held-current [`CondExpExact`](spikeport_lif::CondExpExact) with [`CondExpStep::GennHeldCurrent`]) | 1 ms | images in parallel, vectorised updates (AVX2 where the CPU has it), unrolled event-driven propagation |
 //!
 //! Both simulate all three neuron models of [`spikeport_snn`] (`IF_curr_exp` and
 //! `IF_curr_delta_sub` with their exact propagators), any topology (feed-forward chains,
@@ -20,32 +20,14 @@
 //! under `Reset` an image's result does not depend on the batch it is in. Software
 //! simulators draw nothing at random, so the deployment seed is unused.
 //!
-//! ## Measured (2-core Xeon Sapphire Rapids VM, generic x86-64 build, 2 rayon threads)
+//! ## Measured
 //!
-//! Paper setting (IF_cond_exp, 120 Hz regular trains, 500 ms + 50 ms, global conversion),
-//! real MNIST test images, `cargo run --release -p spikeport-cpu --example cpu_throughput
-//! -- --network NET --images N --max-weight W --run RUNS`:
-//!
-//! | network | backend, dt | images | wall per image | accuracy (ANN) |
-//! |---|---|---|---|---|
-//! | diehl 784×1200×1200×10, W 0.01 | Fast, 1 ms | 10,000 | 3.75 ms (37.5 s in all; 3.8·10⁹ synaptic events/s) | 98.18 % (98.82 %) |
-//! | diehl, W 0.015 | Fast, 1 ms | 10,000 | 4.66 ms (46.6 s; 4.3·10⁹ events/s) | 97.38 % |
-//! | nas63 784×43×10×10, W 0.015 | Fast, 1 ms | 10,000 | 0.30 ms | 93.19 % (96.88 %) |
-//! | nas63, W 0.015 | Reference, 1 ms | 10,000 | 9.5 ms | 93.63 % |
-//! | nas63, W 0.015 | Reference, 0.1 ms | 10,000 | 3.9 ms | 93.60 % |
-//! | 784×100×10 (`mlp100`), W 0.015 | Reference, 0.1 ms | 1,000 | 8.0 ms | 88.9 % (89.9 %) |
-//! | 784×100×10, W 0.015 | Reference, 1 ms | 1,000 | 22.6 ms | 88.4 % |
-//!
-//! `cargo bench -p spikeport-cpu --bench cpu` (criterion, idle machine): Fast on diehl
-//! (W 0.01, 64 images) 321 images/s = 3.1 ms per image, 4.4·10⁹ synaptic events/s;
-//! Reference on the 784×100×10 network 8.1 ms per image at 0.1 ms, 23 ms at 1 ms.
-//!
-//! About 83 % of the Reference's time is spent inside `CondExpAccurate` (perf); NEST's
-//! looser tolerance (1e-3 mV) does not change it measurably, at 1 ms the adaptive control
-//! sub-steps (so 1 ms is slower than 0.1 ms), and a `-C target-cpu=native` build brings
-//! 0.1 ms down to 6.3 ms per image (while making Fast slower). Fast vs Reference on
-//! NAS63: same class for 95.3 % of the 10,000 images at 1 ms, 98.7 % at 0.1 ms (see
-//! `tests/agreement.rs` for why 1 ms cannot do much better).
+//! The figures (speed per network, Fast/Reference agreement, conversion loss) and the
+//! commands that produced them are in `docs/benchmarks.md` of the repository. In short,
+//! on the 2-core development VM: Fast runs the Diehl net in about 3 ms per image
+//! (10,000 images in about 30 s); Reference the 784×100×10 network at 0.1 ms in about
+//! 5 ms per image; Fast and Reference at dt = 1 ms give the same class on 99.4 % of
+//! NAS63's 10,000 test images (GeNN's held-current step: 98.2 %).
 //!
 //! **Activity.** `hardware_time_s` is the host wall time of the run (software
 //! simulators); `synaptic_events` count spikes arriving at non-zero weights (a spike
@@ -84,7 +66,7 @@ mod reference;
 pub use common::{DEFAULT_MAX_BATCH, DEFAULT_MEMORY_LIMIT_BYTES};
 pub use engine::CpuDeployment;
 pub use error::CpuError;
-pub use fast::Fast;
+pub use fast::{CondExpStep, Fast};
 pub use reference::Reference;
 
 /// Deployment of a [`Reference`] backend.

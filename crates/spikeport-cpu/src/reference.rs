@@ -78,7 +78,7 @@ impl Reference {
     pub fn control(&self) -> RkControl {
         match self.setup.kernels {
             KernelChoice::Accurate(c) => c,
-            KernelChoice::Exact => RkControl::default(),
+            KernelChoice::Exact | KernelChoice::ExpEuler => RkControl::default(),
         }
     }
 }

@@ -3,38 +3,43 @@
 //! global conversion with max_weight 0.015 µS), on the first 200 MNIST test images.
 //!
 //! At dt = 1 ms the two backends integrate the same ODE differently: Fast holds each
-//! step's conductance at its start value (GeNN's exact constant-input step, a first-order
-//! error of about 16 % of the synaptic drive at dt / tau_syn = 1/3), Reference integrates
-//! it accurately. The network's own sensitivity bounds what agreement is possible: on the
-//! full test set Reference at 1 ms and at 0.1 ms give the same class for only 97.0 % of
-//! the images. Measured on all 10,000 test images (`cargo run --release -p spikeport-cpu
-//! --example cpu_throughput -- --network nas63 --images 10000 --run fast,ref1,fast01,ref`):
+//! step's conductances at their exact mean over the step and moves V on the exact
+//! solution for them (`CondExpStep::HeldConductance`), Reference integrates the decaying
+//! conductances accurately (adaptive Dormand–Prince); both put spikes on the same grid.
+//! GeNN's own update (`CondExpStep::GennHeldCurrent`) holds the synaptic *current* at its
+//! step-start value instead, a first-order error of about 16 % of the synaptic drive at
+//! dt / tau_syn = 1/3, which makes layers fire faster. Measured on all 10,000 test images
+//! (`cargo run --release -p spikeport-cpu --example cpu_throughput -- --network nas63
+//! --images 10000 --max-weight 0.015 --run fast,fastgenn,ref1,ref`, nas63 retrained
+//! 2026-11-28):
 //!
 //! | pair | same class | accuracy |
 //! |---|---|---|
-//! | Fast 1 ms vs Reference 1 ms | 95.3 % | 93.19 % vs 93.63 % |
-//! | Fast 0.1 ms vs Reference 0.1 ms | 98.7 % | 93.93 % vs 93.60 % |
-//! | Reference 1 ms vs Reference 0.1 ms | 97.0 % | 93.63 % vs 93.60 % |
+//! | Fast 1 ms vs Reference 1 ms | 99.36 % | 95.62 % vs 95.57 % |
+//! | Fast with GeNN's step, 1 ms vs Reference 1 ms | 98.20 % | 96.18 % vs 95.57 % |
+//! | Reference 1 ms vs Reference 0.1 ms | 98.22 % | 95.57 % vs 95.88 % |
 //!
-//! The thresholds below are set from these figures (the first 200 images give 96.5 % and
-//! 99.5 %).
+//! The thresholds below are the targets (≥ 99 %, ≤ 0.2 pp) with room for the
+//! smaller sample: 500 images, where one image is 0.2 pp. At dt = 0.1 ms the first 500
+//! images all get the same class.
 
 #![allow(clippy::unwrap_used)]
 
-use spikeport_cpu::{Fast, Reference};
+use spikeport_cpu::{CondExpStep, Fast, Reference};
 use spikeport_snn::{Backend, Encoder, IfCondExpParams, Recording, RunOutput, SnnNetwork, SpikeInput};
 
 /// Images compared.
-const IMAGES: usize = 200;
+const IMAGES: usize = 500;
 /// Least fraction of images with the same prediction (a tie counts as a prediction of
 /// its own), dt = 1 ms.
-const AGREEMENT_1MS: f64 = 0.95;
-/// Largest accuracy difference, percentage points, dt = 1 ms.
-const ACCURACY_PP_1MS: f64 = 2.0;
+const AGREEMENT_1MS: f64 = 0.99;
+/// Largest accuracy difference, percentage points, dt = 1 ms (three images of 500: the
+/// first 500 images differ by two, 96.8 % vs 97.2 %; all 10,000 by 0.05 pp).
+const ACCURACY_PP_1MS: f64 = 0.6;
 /// Least agreement, dt = 0.1 ms.
-const AGREEMENT_01MS: f64 = 0.98;
+const AGREEMENT_01MS: f64 = 0.995;
 /// Largest accuracy difference, percentage points, dt = 0.1 ms.
-const ACCURACY_PP_01MS: f64 = 1.0;
+const ACCURACY_PP_01MS: f64 = 0.2;
 
 fn setup() -> (SnnNetwork, SpikeInput, Vec<u8>) {
     let model = spikeport_ann::load_zoo("nas63").unwrap();
@@ -82,6 +87,12 @@ fn fast_agrees_with_reference_at_1ms() {
     compare(&fast, &reference, &labels, AGREEMENT_1MS, ACCURACY_PP_1MS, 1.0);
     // same input spikes on both
     assert_eq!(fast.counts[0], reference.counts[0]);
+    // GeNN's held-current step fires measurably faster in the hidden layer
+    let genn = run(&Fast::default().with_cond_exp_step(CondExpStep::GennHeldCurrent), &net, &input);
+    let (h_fast, h_genn) = (fast.activity.spikes_per_image()[1], genn.activity.spikes_per_image()[1]);
+    let h_ref = reference.activity.spikes_per_image()[1];
+    assert!((h_fast - h_ref).abs() < 0.02 * h_ref, "hidden spikes {h_fast} vs {h_ref}");
+    assert!(h_genn > 1.15 * h_ref, "GeNN's step: hidden spikes {h_genn} vs {h_ref}");
 }
 
 #[test]

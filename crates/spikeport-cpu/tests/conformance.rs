@@ -7,6 +7,8 @@
 //! | `reference_1ms` | `Reference::new(1.0)` | 1 ms | `REFERENCE_1MS_TOL` |
 //! | `fast` | `Fast::default()` | 1 ms | `FAST_TOL` |
 //! | `fast_01ms` | `Fast::new(0.1)` | 0.1 ms | `FAST_01_TOL` |
+//! | `fast_genn` | `Fast::default()` with GeNN's held-current step | 1 ms | `FAST_GENN_TOL` |
+//! | `fast_genn_01ms` | `Fast::new(0.1)` with GeNN's held-current step | 0.1 ms | `FAST_GENN_01_TOL` |
 
 #![allow(clippy::unwrap_used)]
 
@@ -647,3 +649,15 @@ conformance!(reference, Reference, Reference::default(), REFERENCE_TOL);
 conformance!(reference_1ms, Reference, Reference::new(1.0).unwrap(), REFERENCE_1MS_TOL);
 conformance!(fast, Fast, Fast::default(), FAST_TOL);
 conformance!(fast_01ms, Fast, Fast::new(0.1).unwrap(), FAST_01_TOL);
+conformance!(
+    fast_genn,
+    Fast,
+    Fast::default().with_cond_exp_step(spikeport_cpu::CondExpStep::GennHeldCurrent),
+    FAST_GENN_TOL
+);
+conformance!(
+    fast_genn_01ms,
+    Fast,
+    Fast::new(0.1).unwrap().with_cond_exp_step(spikeport_cpu::CondExpStep::GennHeldCurrent),
+    FAST_GENN_01_TOL
+);

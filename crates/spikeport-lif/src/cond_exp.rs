@@ -132,6 +132,107 @@ impl<F: Real> NeuronKernel<F> for CondExpExact<F> {
     }
 }
 
+/// The **held-conductance exact step** (exponential Euler) for `IF_cond_exp`: each
+/// conductance is replaced by its exact mean over the step, `ḡ = g₀ (tau_syn/dt)(1 −
+/// e^{−dt/tau_syn})`, and V follows the exact solution of the membrane equation with these
+/// conductances held constant: `g_tot = g_L + ḡ_E + ḡ_I`,
+/// `V∞ = (g_L v_rest + i_offset + ḡ_E e_rev_E + ḡ_I e_rev_I) / g_tot`,
+/// `V₁ = V∞ − e^{−dt g_tot / cm} (V∞ − V₀)`. Then `g ← g e^{−dt/tau_syn}`, threshold and
+/// reset as in [`CondExpExact`]. Unlike [`CondExpExact`] (GeNN's and sPyNNaker's update,
+/// which holds the *current* `g₀ (E − V₀)` and relaxes with the leak time constant), it
+/// neither overestimates the charge of a decaying conductance within the step nor ignores
+/// how the conductance shortens the membrane time constant, so at dt = 1 ms it tracks the
+/// accurate solution closely (it is exact for constant conductances). One exponential per
+/// neuron and step, computed with [`Real::exp_fast`] so that block updates vectorise.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CondExpExpEuler<F> {
+    v_reset: F,
+    v_thresh: F,
+    v_rest: F,
+    e_rev_e: F,
+    e_rev_i: F,
+    /// g_L, µS.
+    g_leak: F,
+    /// g_L v_rest + i_offset, nA.
+    leak_drive: F,
+    /// −dt / cm, ms/nF.
+    neg_dt_over_cm: F,
+    /// Mean of a decaying conductance over a step relative to its start value.
+    mean_e: F,
+    mean_i: F,
+    decay_e: F,
+    decay_i: F,
+    refrac_steps: u32,
+}
+
+impl<F: Real> CondExpExpEuler<F> {
+    /// Precompute the constants for `p` at time step `dt_ms`.
+    ///
+    /// **Errors** with [`SnnError::InvalidTimestep`](spikeport_snn::SnnError) (wrapped) for
+    /// a bad `dt_ms`.
+    pub fn new(p: &IfCondExpValidParams, dt_ms: f64) -> Result<Self, LifError> {
+        let dt = check_dt(dt_ms)?;
+        let mean = |tau: f64| tau / dt * -(-dt / tau).exp_m1();
+        Ok(Self {
+            v_reset: F::from_f64(p.v_reset()),
+            v_thresh: F::from_f64(p.v_thresh()),
+            v_rest: F::from_f64(p.v_rest()),
+            e_rev_e: F::from_f64(p.e_rev_e()),
+            e_rev_i: F::from_f64(p.e_rev_i()),
+            g_leak: F::from_f64(p.g_leak()),
+            leak_drive: F::from_f64(p.g_leak() * p.v_rest() + p.i_offset()),
+            neg_dt_over_cm: F::from_f64(-dt / p.cm()),
+            mean_e: F::from_f64(mean(p.tau_syn_e())),
+            mean_i: F::from_f64(mean(p.tau_syn_i())),
+            decay_e: F::from_f64((-dt / p.tau_syn_e()).exp()),
+            decay_i: F::from_f64((-dt / p.tau_syn_i()).exp()),
+            refrac_steps: refractory_steps(p.tau_refrac(), dt),
+        })
+    }
+
+    /// Refractory period in updates.
+    pub fn refrac_steps(&self) -> u32 {
+        self.refrac_steps
+    }
+}
+
+impl<F: Real> NeuronKernel<F> for CondExpExpEuler<F> {
+    #[inline]
+    fn v_init(&self) -> F {
+        self.v_rest
+    }
+
+    #[inline]
+    fn step(&self, v: &mut F, syn_e: &mut F, syn_i: &mut F, refrac: &mut u32) -> bool {
+        let free = *refrac == 0;
+        // computed unconditionally so that a block of neurons vectorises (selects, no branches)
+        let ge = *syn_e * self.mean_e;
+        let gi = *syn_i * self.mean_i;
+        let g_tot = self.g_leak + ge + gi;
+        let v_inf = (self.leak_drive + ge * self.e_rev_e + gi * self.e_rev_i) / g_tot;
+        let f = (g_tot * self.neg_dt_over_cm).exp_fast();
+        let v_free = v_inf - f * (v_inf - *v);
+        if free {
+            *v = v_free;
+        } else {
+            // refractory: clamp
+            *refrac -= 1;
+            *v = self.v_reset;
+        }
+        // synaptic decay
+        *syn_e *= self.decay_e;
+        *syn_i *= self.decay_i;
+        // threshold on the grid, reset
+        if free && *v >= self.v_thresh {
+            *v = self.v_reset;
+            *refrac = self.refrac_steps;
+            true
+        } else {
+            false
+        }
+    }
+}
+
 /// Step control of [`CondExpAccurate`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]

@@ -8,6 +8,7 @@
 //! | model ([`spikeport_snn`]) | kernel | method |
 //! |---|---|---|
 //! | `IF_cond_exp` | [`CondExpExact`] | GeNN / sPyNNaker exact constant-input step, f32 or f64 |
+//! | `IF_cond_exp` | [`CondExpExpEuler`] | held-conductance exact step (exponential Euler), f32 or f64 |
 //! | `IF_cond_exp` | [`CondExpAccurate`] | closed-form conductances + adaptive Dormand–Prince 5(4) for V (NEST-like reference) |
 //! | `IF_curr_exp` | [`CurrExpExact`] | exact propagators (NEST `iaf_psc_exp`) |
 //! | `IF_curr_delta_sub` | [`DeltaSub`] | exact leak, delta input, reset by subtraction |
@@ -53,7 +54,7 @@ mod real;
 pub mod ring;
 pub mod schedule;
 
-pub use cond_exp::{CondExpAccurate, CondExpExact, RkControl};
+pub use cond_exp::{CondExpAccurate, CondExpExact, CondExpExpEuler, RkControl};
 pub use curr_exp::CurrExpExact;
 pub use delta_sub::DeltaSub;
 pub use error::LifError;
@@ -71,8 +72,10 @@ use spikeport_snn::NeuronModel;
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Kernel<F> {
-    /// `IF_cond_exp`, exact constant-input step.
+    /// `IF_cond_exp`, exact constant-input step (GeNN, sPyNNaker).
     CondExpExact(CondExpExact<F>),
+    /// `IF_cond_exp`, held-conductance exact step (exponential Euler).
+    CondExpExpEuler(CondExpExpEuler<F>),
     /// `IF_cond_exp`, adaptive reference integration.
     CondExpAccurate(CondExpAccurate<F>),
     /// `IF_curr_exp`, exact propagators.
@@ -96,6 +99,18 @@ impl<F: Real> Kernel<F> {
         }
     }
 
+    /// The held-conductance kernel for `model` at `dt_ms`: [`CondExpExpEuler`] for
+    /// `IF_cond_exp`, exact propagators for the others (as [`Kernel::exact`]).
+    ///
+    /// **Errors** with [`LifError::NoKernel`] for the spike source, or as the kernel's
+    /// constructor.
+    pub fn exp_euler(model: &NeuronModel, dt_ms: f64) -> Result<Self, LifError> {
+        match model {
+            NeuronModel::IfCondExp(p) => CondExpExpEuler::new(p, dt_ms).map(Self::CondExpExpEuler),
+            other => Self::exact(other, dt_ms),
+        }
+    }
+
     /// The NEST-like kernel for `model` at `dt_ms`: adaptive integration with `control`
     /// for `IF_cond_exp`, exact propagators for the others (already exact).
     ///
@@ -112,6 +127,7 @@ impl<F: Real> Kernel<F> {
     pub fn step_slice(&self, state: StateSliceMut<'_, F>, spiked: &mut Vec<u32>) -> usize {
         match self {
             Self::CondExpExact(k) => k.step_slice(state, spiked),
+            Self::CondExpExpEuler(k) => k.step_slice(state, spiked),
             Self::CondExpAccurate(k) => k.step_slice(state, spiked),
             Self::CurrExpExact(k) => k.step_slice(state, spiked),
             Self::DeltaSub(k) => k.step_slice(state, spiked),
@@ -123,6 +139,7 @@ impl<F: Real> NeuronKernel<F> for Kernel<F> {
     fn v_init(&self) -> F {
         match self {
             Self::CondExpExact(k) => k.v_init(),
+            Self::CondExpExpEuler(k) => k.v_init(),
             Self::CondExpAccurate(k) => k.v_init(),
             Self::CurrExpExact(k) => k.v_init(),
             Self::DeltaSub(k) => k.v_init(),
@@ -132,6 +149,7 @@ impl<F: Real> NeuronKernel<F> for Kernel<F> {
     fn step(&self, v: &mut F, syn_e: &mut F, syn_i: &mut F, refrac: &mut u32) -> bool {
         match self {
             Self::CondExpExact(k) => k.step(v, syn_e, syn_i, refrac),
+            Self::CondExpExpEuler(k) => k.step(v, syn_e, syn_i, refrac),
             Self::CondExpAccurate(k) => k.step(v, syn_e, syn_i, refrac),
             Self::CurrExpExact(k) => k.step(v, syn_e, syn_i, refrac),
             Self::DeltaSub(k) => k.step(v, syn_e, syn_i, refrac),
@@ -154,6 +172,7 @@ mod autotraits {
         send_sync::<LifError>();
         send_sync::<CondExpExact<f32>>();
         send_sync::<CondExpExact<f64>>();
+        send_sync::<CondExpExpEuler<f32>>();
         send_sync::<CondExpAccurate<f64>>();
         send_sync::<RkControl>();
         send_sync::<CurrExpExact<f32>>();

@@ -5,7 +5,8 @@
 //! to the synaptic variable at `t_s`, before update `s`.
 
 use spikeport_lif::{
-    CondExpAccurate, CondExpExact, CurrExpExact, DeltaSub, Kernel, LifError, NeuronKernel, Real, RkControl,
+    CondExpAccurate, CondExpExact, CondExpExpEuler, CurrExpExact, DeltaSub, Kernel, LifError, NeuronKernel,
+    Real, RkControl,
 };
 use spikeport_snn::{
     IfCondExpParams, IfCondExpValidParams, IfCurrDeltaSubParams, IfCurrExpParams, NeuronModel,
@@ -562,4 +563,69 @@ fn block_steps_are_bit_identical_to_per_neuron_steps() {
     // the adaptive runs really sub-stepped: they differ from one fixed step per dt
     assert_ne!(rasters[0], rasters[2]);
     assert_ne!(rasters[1], rasters[2]);
+}
+
+#[test]
+fn exp_euler_is_exact_for_constant_conductances() {
+    // tau_syn so long that the conductances stay constant (decay 1 − 1e-12 per step): the
+    // membrane relaxes exponentially to V∞ = (g_L v_rest + g_E e_E + g_I e_I) / g_tot with
+    // time constant cm / g_tot, which the held-conductance step reproduces exactly.
+    let p = IfCondExpParams::paper_digital()
+        .tau_syn_e(1e12)
+        .tau_syn_i(1e12)
+        .v_thresh(50.0)
+        .check()
+        .expect("valid parameters");
+    let (ge, gi) = (0.02, 0.005);
+    let g_tot = p.g_leak() + ge + gi;
+    let v_inf = (p.g_leak() * p.v_rest() + ge * p.e_rev_e() + gi * p.e_rev_i()) / g_tot;
+    for dt in [0.1, 1.0] {
+        let k = CondExpExpEuler::<f64>::new(&p, dt).unwrap();
+        let (mut v, mut e, mut i, mut r) = (k.v_init(), ge, gi, 0u32);
+        let mut worst = 0.0f64;
+        for step in 1..=(50.0 / dt) as usize {
+            assert!(!k.step(&mut v, &mut e, &mut i, &mut r));
+            let t = step as f64 * dt;
+            let want = v_inf + (p.v_rest() - v_inf) * (-t * g_tot / p.cm()).exp();
+            worst = worst.max((v - want).abs());
+        }
+        assert!(worst < 1e-9, "dt {dt}: max error {worst} mV");
+        // f32 with the fast exponential stays within single-precision rounding
+        let k32 = CondExpExpEuler::<f32>::new(&p, dt).unwrap();
+        let (mut v, mut e, mut i, mut r) = (k32.v_init(), ge as f32, gi as f32, 0u32);
+        for _ in 0..(50.0 / dt) as usize {
+            k32.step(&mut v, &mut e, &mut i, &mut r);
+        }
+        let want = v_inf + (p.v_rest() - v_inf) * (-50.0 * g_tot / p.cm()).exp();
+        assert!((f64::from(v) - want).abs() < 1e-3, "dt {dt}: f32 {v} vs {want}");
+    }
+}
+
+#[test]
+fn exp_euler_converges_to_the_accurate_solution_with_decaying_conductances() {
+    // one excitatory jump decaying with tau_syn 3 ms: error vs the tight reference shrinks
+    // about quadratically with dt (the conductance's step mean is exact; holding it is a
+    // second-order error in the membrane equation)
+    let p = no_threshold();
+    let tight =
+        CondExpAccurate::<f64>::new(&p, 0.01, RkControl::Adaptive { abs_mv: 1e-10, rel: 0.0 }).unwrap();
+    let run = |k: &dyn NeuronKernel<f64>, dt: f64| -> Vec<f64> {
+        let (mut v, mut e, mut i, mut r) = (k.v_init(), 0.05, 0.02, 0u32);
+        let mut out = Vec::new();
+        for step in 1..=(40.0 / dt).round() as usize {
+            k.step(&mut v, &mut e, &mut i, &mut r);
+            if (step as f64 * dt).fract() < 1e-9 || (step as f64 * dt).fract() > 1.0 - 1e-9 {
+                out.push(v); // at whole milliseconds
+            }
+        }
+        out
+    };
+    let exact = run(&tight, 0.01);
+    let err = |dt: f64| {
+        let got = run(&CondExpExpEuler::<f64>::new(&p, dt).unwrap(), dt);
+        got.iter().zip(&exact).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max)
+    };
+    let (e1, e01) = (err(1.0), err(0.1));
+    assert!(e1 < 0.05, "dt 1 ms: {e1} mV");
+    assert!(e01 < e1 / 30.0, "dt 0.1 ms: {e01} mV vs {e1} mV at 1 ms");
 }
