@@ -48,8 +48,10 @@ pub struct SweepPoint {
 pub struct SweepResult {
     /// All points, in the order tried.
     pub points: Vec<SweepPoint>,
-    /// The most accurate point (the first of equals, i.e. the smallest weight and rate in
-    /// the order given).
+    /// The most accurate point; when several share the best accuracy (common on training
+    /// images, which a big network classifies almost perfectly), the middle one of them
+    /// in the order tried (the lower middle for an even number), i.e. the centre of the
+    /// plateau rather than its edge.
     pub best: SweepPoint,
     /// Number of calibration images.
     pub images: usize,
@@ -114,10 +116,34 @@ pub fn sweep_with(
             points.push(SweepPoint { max_weight, max_freq_hz, accuracy_pct });
         }
     }
-    let best = points
-        .iter()
-        .copied()
-        .reduce(|best, p| if p.accuracy_pct > best.accuracy_pct { p } else { best })
-        .ok_or_else(|| ConvertError::EmptySweep("no points".into()))?;
+    let best = choose(&points).ok_or_else(|| ConvertError::EmptySweep("no points".into()))?;
     Ok(SweepResult { points, best, images: calibration.nrows() })
+}
+
+/// The point a sweep reports as best; see [`SweepResult::best`].
+fn choose(points: &[SweepPoint]) -> Option<SweepPoint> {
+    let top = points.iter().map(|p| p.accuracy_pct).fold(f64::NEG_INFINITY, f64::max);
+    let tied: Vec<SweepPoint> = points.iter().copied().filter(|p| p.accuracy_pct == top).collect();
+    tied.get(tied.len().saturating_sub(1) / 2).copied()
+}
+
+#[cfg(test)]
+mod choice {
+    use super::*;
+
+    fn pts(acc: &[f64]) -> Vec<SweepPoint> {
+        acc.iter()
+            .enumerate()
+            .map(|(i, &a)| SweepPoint { max_weight: i as f64, max_freq_hz: 120.0, accuracy_pct: a })
+            .collect()
+    }
+
+    #[test]
+    fn the_best_point_or_the_centre_of_a_plateau() {
+        assert_eq!(choose(&pts(&[50.0, 90.0, 80.0])).map(|p| p.max_weight), Some(1.0));
+        assert_eq!(choose(&pts(&[90.0, 100.0, 100.0, 100.0, 95.0])).map(|p| p.max_weight), Some(2.0));
+        assert_eq!(choose(&pts(&[100.0, 100.0, 90.0, 100.0, 100.0])).map(|p| p.max_weight), Some(1.0));
+        assert_eq!(choose(&pts(&[100.0])).map(|p| p.max_weight), Some(0.0));
+        assert_eq!(choose(&[]), None);
+    }
 }
