@@ -13,9 +13,10 @@
 //! Setting (DESIGN.md §4): IF_cond_exp with cm 0.2 nF, tau_m 20 ms, tau_syn 3 ms, v_rest −65,
 //! v_reset −75, v_thresh −55 mV, tau_refrac 0, e_rev_E 0, e_rev_I −130 mV; regular input
 //! trains at pixel × 120 Hz, 500 ms + 50 ms pause per image, delay 1 ms. `max_weight` is
-//! swept (0.006–0.025 µS) on 500 *training* images on each backend itself, except that
-//! `Reference` (dt 0.1 ms) reuses the value swept on `Fast` (dt 1 ms); `--sweep-freqs`
-//! sweeps the input rate too. The per-layer conversion (reset by subtraction) runs its input
+//! swept (0.006–0.025 µS) on 500 *training* images on each backend itself, except that the
+//! `reference` backends (dt 0.1 ms, or 1 ms for `reference-1ms`) reuse the value swept on the
+//! first other backend listed; `--sweep-freqs` sweeps the input rate too. `fast` steps
+//! IF_cond_exp with conductances held over each step, `fast-genn` with GeNN's held current. The per-layer conversion (reset by subtraction) runs its input
 //! at 250 Hz unless `--per-layer-freq` says otherwise. Needs no configuration and no network
 //! access.
 
@@ -29,13 +30,13 @@ use spikeport::bench::{
     DynBackend, Record,
 };
 use spikeport::convert::{SweepSettings, DEFAULT_PERCENTILE};
-use spikeport::cpu::{Fast, Reference};
+use spikeport::cpu::{CondExpStep, Fast, Reference};
 use spikeport::data::Mnist;
 use spikeport::snn::{BackendError, Encoder, IfCondExpParams, IfCurrDeltaSubParams};
 use spikeport::spinnaker::Spinnaker;
 
 const USAGE: &str =
-    "usage: paper_benchmark [--networks a,b] [--backends fast,reference,spinnaker] [--images N] \
+    "usage: paper_benchmark [--networks a,b] [--backends fast,fast-genn,reference,reference-1ms,spinnaker] [--images N] \
 [--reference-images N] [--conversion paper|per-layer|both] [--max-weight W] [--max-freq HZ] \
 [--sweep-freqs HZ,HZ,..] [--per-layer-freq HZ] [--calibration-images N] [--batch N] [--threads N] \
 [--json PATH] [--csv PATH]";
@@ -45,6 +46,10 @@ const DEFAULT_PER_LAYER_FREQ_HZ: f64 = 250.0;
 
 /// Candidate `max_weight` values (µS) of the sweeps.
 const SWEEP_WEIGHTS: [f64; 10] = [0.006, 0.007, 0.008, 0.009, 0.01, 0.012, 0.015, 0.0175, 0.02, 0.025];
+
+/// Backend names: `reference` runs at dt 0.1 ms, `reference-1ms` at 1 ms, `fast-genn` is
+/// `Fast` with GeNN's own held-current step.
+const BACKENDS: [&str; 5] = ["fast", "fast-genn", "reference", "reference-1ms", "spinnaker"];
 
 struct Args {
     networks: Vec<String>,
@@ -141,8 +146,8 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     for b in &a.backends {
-        if !["fast", "reference", "spinnaker"].contains(&b.as_str()) {
-            return Err(format!("unknown backend `{b}`; known: fast, reference, spinnaker"));
+        if !BACKENDS.contains(&b.as_str()) {
+            return Err(format!("unknown backend `{b}`; known: {}", BACKENDS.join(", ")));
         }
     }
     if a.images == 0 || a.batch == 0 {
@@ -190,21 +195,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for name in &args.networks {
         let model = load_zoo(name)?;
         for &conv in &args.conversions {
-            // The weight scale chosen on `fast` is reused for `reference`.
+            // The weight scale swept on the first non-reference backend is reused for the
+            // `reference` backends (a sweep at dt 0.1 ms would take longer than the run).
             let mut chosen = args.max_weight;
             let mut chosen_freq = args.max_freq;
             for backend_name in &args.backends {
                 let (backend, images): (Box<dyn DynBackend>, usize) = match backend_name.as_str() {
                     "fast" => (Box::new(Fast::new(1.0)?), test.len()),
                     "spinnaker" => (Box::new(Spinnaker::spinn5()), test.len()),
+                    "fast-genn" => (
+                        Box::new(Fast::new(1.0)?.with_cond_exp_step(CondExpStep::GennHeldCurrent)),
+                        test.len(),
+                    ),
+                    "reference-1ms" => (Box::new(Reference::new(1.0)?), args.reference_images.min(test.len())),
                     _ => (Box::new(Reference::new(0.1)?), args.reference_images.min(test.len())),
                 };
                 if images == 0 {
                     continue;
                 }
-                // `reference` reuses the weight scale swept on `fast` (sweeping at dt 0.1 ms
-                // would take longer than the run); every other backend sweeps on itself.
-                let reuse = if backend_name == "reference" { chosen } else { args.max_weight };
+                // every non-reference backend sweeps on itself
+                let is_reference = backend_name.starts_with("reference");
+                let reuse = if is_reference { chosen } else { args.max_weight };
                 let conversion = match (conv, reuse) {
                     ("per-layer", _) => Conversion::PerLayer {
                         percentile: DEFAULT_PERCENTILE,
@@ -226,7 +237,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let encoder = match (conv, args.per_layer_freq) {
                     ("per-layer", Some(f)) => encoder.with_max_freq(f)?,
                     ("per-layer", None) => encoder,
-                    _ if backend_name == "reference" => encoder.with_max_freq(chosen_freq)?,
+                    _ if is_reference => encoder.with_max_freq(chosen_freq)?,
                     _ => encoder,
                 };
                 let setup = BackendSetup {
@@ -260,7 +271,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     record.wall_s_per_image * 1e3,
                     record.conversion
                 );
-                if conv == "paper" && backend_name == "fast" {
+                if conv == "paper" && !is_reference && chosen.is_none() {
                     chosen = record.max_weight;
                     chosen_freq = record.max_freq_hz;
                 }
