@@ -207,7 +207,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         Box::new(Fast::new(1.0)?.with_cond_exp_step(CondExpStep::GennHeldCurrent)),
                         test.len(),
                     ),
-                    "reference-1ms" => (Box::new(Reference::new(1.0)?), args.reference_images.min(test.len())),
+                    "reference-1ms" => {
+                        (Box::new(Reference::new(1.0)?), args.reference_images.min(test.len()))
+                    }
                     _ => (Box::new(Reference::new(0.1)?), args.reference_images.min(test.len())),
                 };
                 if images == 0 {
