@@ -24,12 +24,13 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use spikeport::analog::{brainscales_encoder, brainscales_neuron, spikey_encoder, spikey_neuron, Analog};
 use spikeport::ann::{load_zoo, ZOO_NAMES};
 use spikeport::bench::{
     markdown_table, platform_table, run_cell, write_csv, write_json, BackendSetup, BenchError, Conversion,
     DynBackend, Record,
 };
-use spikeport::convert::{SweepSettings, DEFAULT_PERCENTILE};
+use spikeport::convert::{ConvertError, SweepSettings, DEFAULT_PERCENTILE};
 use spikeport::cpu::{CondExpStep, Fast, Reference};
 use spikeport::data::Mnist;
 use spikeport::snn::{BackendError, Encoder, IfCondExpParams, IfCurrDeltaSubParams};
@@ -49,7 +50,10 @@ const SWEEP_WEIGHTS: [f64; 10] = [0.006, 0.007, 0.008, 0.009, 0.01, 0.012, 0.015
 
 /// Backend names: `reference` runs at dt 0.1 ms, `reference-1ms` at 1 ms, `fast-genn` is
 /// `Fast` with GeNN's own held-current step.
-const BACKENDS: [&str; 5] = ["fast", "fast-genn", "reference", "reference-1ms", "spinnaker"];
+/// `spikey` and `brainscales` are the analog models (calibrated mismatch, default noise,
+/// chip seed 0) in their own paper settings (neuron, input rate and duration, DESIGN.md §4).
+const BACKENDS: [&str; 7] =
+    ["fast", "fast-genn", "reference", "reference-1ms", "spinnaker", "spikey", "brainscales"];
 
 struct Args {
     networks: Vec<String>,
@@ -156,6 +160,16 @@ fn parse_args() -> Result<Args, String> {
     Ok(a)
 }
 
+/// Why a network cannot run on a platform at all (so its cell is skipped, not fatal).
+fn does_not_run(e: &BenchError) -> Option<&BackendError> {
+    let backend = match e {
+        BenchError::Backend(b) => b,
+        BenchError::Convert(ConvertError::Backend(b)) => b,
+        _ => return None,
+    };
+    matches!(backend, BackendError::Unsupported { .. } | BackendError::DoesNotFit { .. }).then_some(backend)
+}
+
 fn bar(len: u64, prefix: String) -> ProgressBar {
     let b = ProgressBar::new(len);
     if let Ok(style) =
@@ -207,6 +221,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         Box::new(Fast::new(1.0)?.with_cond_exp_step(CondExpStep::GennHeldCurrent)),
                         test.len(),
                     ),
+                    "spikey" => (Box::new(Analog::spikey()), test.len()),
+                    "brainscales" => (Box::new(Analog::brainscales()), test.len()),
                     "reference-1ms" => {
                         (Box::new(Reference::new(1.0)?), args.reference_images.min(test.len()))
                     }
@@ -242,10 +258,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     _ if is_reference => encoder.with_max_freq(chosen_freq)?,
                     _ => encoder,
                 };
+                // the analog platforms run their own paper settings
+                let (neuron, encoder) = match backend_name.as_str() {
+                    "spikey" => (spikey_neuron().into_model()?, spikey_encoder()),
+                    "brainscales" => (brainscales_neuron().into_model()?, brainscales_encoder()),
+                    _ => (lif, encoder),
+                };
                 let setup = BackendSetup {
                     name: label.clone(),
                     backend,
-                    neuron: lif,
+                    neuron,
                     encoder,
                     conversion,
                     batch_size: args.batch,
@@ -259,11 +281,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 pb.finish_and_clear();
                 let record = match result {
                     Ok(r) => r,
-                    Err(BenchError::Backend(e @ BackendError::Unsupported { .. })) => {
-                        println!("{name:>10} on {label:<20} skipped: {e}");
-                        continue;
-                    }
-                    Err(e) => return Err(e.into()),
+                    Err(e) => match does_not_run(&e) {
+                        Some(why) => {
+                            println!("{name:>10} on {label:<20} skipped: {why}");
+                            continue;
+                        }
+                        None => return Err(e.into()),
+                    },
                 };
                 println!(
                     "{name:>10} on {label:<20} ANN {:6.2} %  SNN {:6.2} %  loss {:5.2} pp  {:7.3} ms/image  ({})",

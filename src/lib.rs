@@ -15,8 +15,10 @@
 //! | [`convert`] | `spikeport-convert` | ANN → SNN conversion (global scale, per-layer normalisation, sweeps) |
 //! | [`cpu`] | `spikeport-cpu` | CPU simulators: `Reference` (NEST-like) and `Fast` (GeNN-like) |
 //! | [`spinnaker`] | `spikeport-spinnaker` | fixed-point model of sPyNNaker on SpiNNaker-1 |
+//! | [`analog`] | `spikeport-analog` | Spikey and BrainScaleS-1 models: 4-bit weights, mismatch, noise, size limits |
 //! | [`bench`] | `spikeport-bench` | the experiment harness and reports |
 
+pub use spikeport_analog as analog;
 pub use spikeport_ann as ann;
 pub use spikeport_bench as bench;
 pub use spikeport_convert as convert;
