@@ -1,0 +1,193 @@
+//! Spikey-net on the analog models over many virtual chips, before and after
+//! hardware-in-the-loop training (Ostrau et al. 2020, DESIGN.md §4).
+//!
+//! ```text
+//! cargo run --release --example analog_hil                      # 10 chip seeds, both platforms (reduced setting)
+//! cargo run --release --example analog_hil -- --seeds 3 --images 500
+//! cargo run --release --example analog_hil -- --paper           # the paper's HIL setting: 5 epochs on all 60,000
+//!                                                               # training images, 10,000 test images (hours)
+//! ```
+//!
+//! For each platform (Spikey, BrainScaleS-1) and chip seed: convert Spikey-net with the
+//! paper's global scale (max_weight 0.015 µS), deploy it on the seed's chip (calibrated
+//! mismatch, default noise), measure test accuracy, train in the loop on training images
+//! (the platform's paper setting: Spikey batch 100, lr 0.02, 180 ms at 70 Hz; BrainScaleS
+//! batch 500, lr 0.008), and measure again on the same chip. Then the same conversion on an
+//! ideal chip (no mismatch, no noise: only 4-bit weights and the analog neuron) once per
+//! platform. Prints mean ± SD over seeds.
+//!
+//! The default is a **reduced** setting so that it finishes in minutes on 2 cores: the
+//! first `--images` (1,000) test images, HIL for `--epochs` (1) over `--train-images`
+//! (2,000) training images.
+
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use spikeport::analog::{
+    brainscales_encoder, brainscales_neuron, spikey_encoder, spikey_neuron, Analog, Mismatch, Noise,
+};
+use spikeport::ann::load_zoo;
+use spikeport::data::Mnist;
+use spikeport::hil::{spikey_training_encoder, train, Control, HilConfig, HilEvent};
+use spikeport::snn::{Backend, Encoder, Recording};
+
+struct Args {
+    seeds: u64,
+    images: usize,
+    train_images: usize,
+    epochs: usize,
+}
+
+fn parse() -> Result<Args, String> {
+    let mut a = Args { seeds: 10, images: 1000, train_images: 2000, epochs: 1 };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut num = |name: &str| -> Result<usize, String> {
+            let v = it.next().ok_or(format!("{name} needs a value"))?;
+            match v.parse::<usize>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(format!("{name}: `{v}` is not a whole number ≥ 1")),
+            }
+        };
+        match flag.as_str() {
+            "--seeds" => a.seeds = num("--seeds")? as u64,
+            "--images" => a.images = num("--images")?,
+            "--train-images" => a.train_images = num("--train-images")?,
+            "--epochs" => a.epochs = num("--epochs")?,
+            "--paper" => {
+                a.images = 10_000;
+                a.train_images = 60_000;
+                a.epochs = 5;
+            }
+            other => {
+                return Err(format!(
+                    "unknown argument `{other}`; usage: analog_hil [--seeds N] [--images N] \
+                     [--train-images N] [--epochs N] [--paper]"
+                ))
+            }
+        }
+    }
+    Ok(a)
+}
+
+fn mean_sd(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let sd =
+        if v.len() > 1 { (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() } else { 0.0 };
+    (m, sd)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = match parse() {
+        Ok(a) => a,
+        Err(msg) => {
+            eprintln!("{msg}");
+            std::process::exit(2);
+        }
+    };
+    let t0 = Instant::now();
+    let mnist = Mnist::load()?;
+    let model = load_zoo("spikey-net")?;
+    let test = mnist.test.take(args.images.min(mnist.test.len()))?;
+    let train_set = mnist.train.take(args.train_images.min(mnist.train.len()))?;
+    let (xt, yt) = (model.features(&test)?, test.labels().to_vec());
+    let (xtr, ytr) = (model.features(&train_set)?, train_set.labels().to_vec());
+    let ann_pred = model.network.predict(xt.view())?;
+    let ann_acc = 100.0 * ann_pred.iter().zip(&yt).filter(|(p, &y)| **p == usize::from(y)).count() as f64
+        / yt.len() as f64;
+    let max_weight = 0.015;
+    let scale = max_weight / f64::from(model.network.max_weight());
+    println!(
+        "Spikey-net on the analog models: {} chip seeds, {} test images (ANN {ann_acc:.2} %), HIL {} epoch(s) on {} \
+         training images{}",
+        args.seeds,
+        yt.len(),
+        args.epochs,
+        ytr.len(),
+        if args.images < 10_000 || args.epochs < 5 { " (reduced setting; --paper for the full one)" } else { "" }
+    );
+    println!();
+    println!("| platform | chip | before HIL (%) | after HIL (%) |");
+    println!("|---|---|---:|---:|");
+    let mut summary = Vec::new();
+    for platform in ["Spikey", "BrainScaleS"] {
+        let (backend, neuron, encoder, train_encoder, mut cfg): (Analog, _, Encoder, Encoder, HilConfig) =
+            if platform == "Spikey" {
+                (
+                    Analog::spikey(),
+                    spikey_neuron(),
+                    spikey_encoder(),
+                    spikey_training_encoder(),
+                    HilConfig::paper_spikey(),
+                )
+            } else {
+                (
+                    Analog::brainscales(),
+                    brainscales_neuron(),
+                    brainscales_encoder(),
+                    brainscales_encoder(),
+                    HilConfig::paper_brainscales(),
+                )
+            };
+        cfg.epochs = args.epochs;
+        let lif = neuron.into_model()?;
+        let net = spikeport::convert::convert_global(&model.network, &lif, max_weight, 1.0)?;
+        let input = encoder.encode(xt.view())?;
+        let accuracy = |b: &Analog,
+                        dep: &mut spikeport::analog::AnalogDeployment|
+         -> Result<f64, Box<dyn std::error::Error>> {
+            let out = b.run(dep, &input, &Recording::counts_only())?;
+            Ok(100.0 * out.accuracy(&yt)?)
+        };
+        let (mut before, mut after) = (Vec::new(), Vec::new());
+        for seed in 0..args.seeds {
+            let mut dep = backend.deploy(&net, seed)?;
+            let b0 = accuracy(&backend, &mut dep)?;
+            let batches = (ytr.len().div_ceil(cfg.batch_size) * cfg.epochs) as u64;
+            let pb = ProgressBar::new(batches);
+            if let Ok(style) =
+                ProgressStyle::with_template("{prefix:>24} [{bar:30}] {pos}/{len} batches {elapsed_precise}")
+            {
+                pb.set_style(style.progress_chars("=> "));
+            }
+            pb.set_prefix(format!("{platform} chip {seed} HIL"));
+            train(
+                &backend,
+                &mut dep,
+                &model.network,
+                scale,
+                &train_encoder,
+                xtr.view(),
+                &ytr,
+                &cfg,
+                None,
+                &mut |e| {
+                    if matches!(e, HilEvent::Batch { .. }) {
+                        pb.inc(1);
+                    }
+                    Control::Continue
+                },
+            )?;
+            pb.finish_and_clear();
+            let a0 = accuracy(&backend, &mut dep)?;
+            println!("| {platform} | {seed} | {b0:.2} | {a0:.2} |");
+            before.push(b0);
+            after.push(a0);
+        }
+        // an ideal chip: 4-bit weights and the analog neuron only
+        let ideal = Analog::new(backend.profile().clone(), Mismatch::ideal(), Noise::none())?;
+        let mut dep = ideal.deploy(&net, 0)?;
+        let ideal_acc = accuracy(&ideal, &mut dep)?;
+        summary.push((platform, mean_sd(&before), mean_sd(&after), ideal_acc));
+    }
+    println!();
+    println!("| platform | ANN (%) | ideal chip, no HIL (%) | before HIL, mean ± SD (%) | after HIL, mean ± SD (%) |");
+    println!("|---|---:|---:|---:|---:|");
+    for (p, (bm, bs), (am, as_), ideal) in summary {
+        println!("| {p} | {ann_acc:.2} | {ideal:.2} | {bm:.2} ± {bs:.2} | {am:.2} ± {as_:.2} |");
+    }
+    println!();
+    println!("total {:.1} s", t0.elapsed().as_secs_f64());
+    Ok(())
+}
