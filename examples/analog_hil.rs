@@ -8,8 +8,8 @@
 //!                                                               # training images, 10,000 test images (hours)
 //! ```
 //!
-//! For each platform (Spikey, BrainScaleS-1) and chip seed: convert Spikey-net with the
-//! paper's global scale (max_weight 0.015 µS), deploy it on the seed's chip (calibrated
+//! For each platform (Spikey, BrainScaleS-1): sweep the global weight scale on 500 training
+//! images on chip 0; then for each chip seed: convert Spikey-net with it, deploy it on the seed's chip (calibrated
 //! mismatch, default noise), measure test accuracy, train in the loop on training images
 //! (the platform's paper setting: Spikey batch 100, lr 0.02, 180 ms at 70 Hz; BrainScaleS
 //! batch 500, lr 0.008), and measure again on the same chip. Then the same conversion on an
@@ -23,13 +23,18 @@
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use ndarray::s;
 use spikeport::analog::{
     brainscales_encoder, brainscales_neuron, spikey_encoder, spikey_neuron, Analog, Mismatch, Noise,
 };
 use spikeport::ann::load_zoo;
+use spikeport::convert::{sweep, SweepSettings};
 use spikeport::data::Mnist;
 use spikeport::hil::{spikey_training_encoder, train, Control, HilConfig, HilEvent};
 use spikeport::snn::{Backend, Encoder, Recording};
+
+/// Candidate `max_weight` values (µS); Spikey clips anything above 0.015 µS to level 15.
+const SWEEP: [f64; 6] = [0.01, 0.0125, 0.015, 0.0175, 0.02, 0.025];
 
 struct Args {
     seeds: u64,
@@ -96,8 +101,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ann_pred = model.network.predict(xt.view())?;
     let ann_acc = 100.0 * ann_pred.iter().zip(&yt).filter(|(p, &y)| **p == usize::from(y)).count() as f64
         / yt.len() as f64;
-    let max_weight = 0.015;
-    let scale = max_weight / f64::from(model.network.max_weight());
     println!(
         "Spikey-net on the analog models: {} chip seeds, {} test images (ANN {ann_acc:.2} %), HIL {} epoch(s) on {} \
          training images{}",
@@ -107,10 +110,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ytr.len(),
         if args.images < 10_000 || args.epochs < 5 { " (reduced setting; --paper for the full one)" } else { "" }
     );
-    println!();
-    println!("| platform | chip | before HIL (%) | after HIL (%) |");
-    println!("|---|---|---:|---:|");
     let mut summary = Vec::new();
+    let mut rows = Vec::new();
     for platform in ["Spikey", "BrainScaleS"] {
         let (backend, neuron, encoder, train_encoder, mut cfg): (Analog, _, Encoder, Encoder, HilConfig) =
             if platform == "Spikey" {
@@ -132,6 +133,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
         cfg.epochs = args.epochs;
         let lif = neuron.into_model()?;
+        // the weight scale, swept on 500 training images on chip 0 (as paper_benchmark does)
+        let calib = xtr.slice(s![..500.min(xtr.nrows()), ..]);
+        let settings = SweepSettings { max_weights: SWEEP.to_vec(), max_freqs_hz: Vec::new(), seed: 0 };
+        let swept = sweep(&backend, &model.network, &lif, &encoder, calib, &ytr[..calib.nrows()], &settings)?;
+        let max_weight = swept.best.max_weight;
+        println!(
+            "{platform}: max_weight {max_weight} µS (swept on {} training images: {:.1} %)",
+            swept.images, swept.best.accuracy_pct
+        );
+        let scale = max_weight / f64::from(model.network.max_weight());
         let net = spikeport::convert::convert_global(&model.network, &lif, max_weight, 1.0)?;
         let input = encoder.encode(xt.view())?;
         let accuracy = |b: &Analog,
@@ -171,7 +182,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             )?;
             pb.finish_and_clear();
             let a0 = accuracy(&backend, &mut dep)?;
-            println!("| {platform} | {seed} | {b0:.2} | {a0:.2} |");
+            println!("{platform} chip {seed}: {b0:.2} % before HIL, {a0:.2} % after");
+            rows.push(format!("| {platform} | {seed} | {b0:.2} | {a0:.2} |"));
             before.push(b0);
             after.push(a0);
         }
@@ -179,13 +191,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let ideal = Analog::new(backend.profile().clone(), Mismatch::ideal(), Noise::none())?;
         let mut dep = ideal.deploy(&net, 0)?;
         let ideal_acc = accuracy(&ideal, &mut dep)?;
-        summary.push((platform, mean_sd(&before), mean_sd(&after), ideal_acc));
+        summary.push((platform, max_weight, mean_sd(&before), mean_sd(&after), ideal_acc));
     }
     println!();
-    println!("| platform | ANN (%) | ideal chip, no HIL (%) | before HIL, mean ± SD (%) | after HIL, mean ± SD (%) |");
-    println!("|---|---:|---:|---:|---:|");
-    for (p, (bm, bs), (am, as_), ideal) in summary {
-        println!("| {p} | {ann_acc:.2} | {ideal:.2} | {bm:.2} ± {bs:.2} | {am:.2} ± {as_:.2} |");
+    println!("| platform | chip | before HIL (%) | after HIL (%) |");
+    println!("|---|---|---:|---:|");
+    for r in rows {
+        println!("{r}");
+    }
+    println!();
+    println!(
+        "| platform | max_weight (µS) | ANN (%) | ideal chip, no HIL (%) | before HIL, mean ± SD (%) | after HIL, mean ± SD (%) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (p, w, (bm, bs), (am, as_), ideal) in summary {
+        println!("| {p} | {w} | {ann_acc:.2} | {ideal:.2} | {bm:.2} ± {bs:.2} | {am:.2} ± {as_:.2} |");
     }
     println!();
     println!("total {:.1} s", t0.elapsed().as_secs_f64());
