@@ -16,6 +16,7 @@
 //! | [`cpu`] | `spikeport-cpu` | CPU simulators: `Reference` (NEST-like) and `Fast` (GeNN-like) |
 //! | [`spinnaker`] | `spikeport-spinnaker` | fixed-point model of sPyNNaker on SpiNNaker-1 |
 //! | [`analog`] | `spikeport-analog` | Spikey and BrainScaleS-1 models: 4-bit weights, mismatch, noise, size limits |
+//! | [`energy`] | `spikeport-energy` | energy per inference: platform profiles with ± and sources, host RAPL, calibration fit |
 //! | [`hil`] | `spikeport-hil` | hardware-in-the-loop training against any backend, with checkpoints |
 //! | [`bench`] | `spikeport-bench` | the experiment harness and reports |
 
@@ -25,6 +26,7 @@ pub use spikeport_bench as bench;
 pub use spikeport_convert as convert;
 pub use spikeport_cpu as cpu;
 pub use spikeport_data as data;
+pub use spikeport_energy as energy;
 pub use spikeport_hil as hil;
 pub use spikeport_lif as lif;
 pub use spikeport_snn as snn;
