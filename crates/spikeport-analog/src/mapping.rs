@@ -1,115 +1,366 @@
-//! What a network needs on a platform, and 4-bit weight quantisation.
+//! What a network needs on a platform ([`requirements`]), whether it fits
+//! ([`check_fit`]), and 4-bit weight quantisation ([`quantise`]).
+
+// Index loops over several parallel arrays are what the vectoriser reads best here.
+#![allow(clippy::needless_range_loop)]
 
 use ndarray::{Array2, ArrayView2};
-use serde::{Deserialize, Serialize};
-use spikeport_snn::{BackendError, ModelKind, SnnNetwork};
+use spikeport_snn::{BackendError, ModelKind, NeuronModel, SnnNetwork};
 
-use crate::config::{Profile, WeightGrid, MAX_LEVEL};
+use crate::config::{Profile, Topology, WeightGrid, MAX_LEVEL};
 
-/// The resources a network needs on a platform, computed before deploying
-/// ([`requirements`]).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Requirements {
-    /// Neurons (all non-input populations).
-    pub neurons: usize,
-    /// Neuron circuits (neurons × circuits per neuron).
-    pub circuits: usize,
-    /// Chips the circuits occupy.
-    pub chips: usize,
-    /// Largest number of non-zero incoming synapses of one neuron.
-    pub max_fan_in: usize,
-    /// Spikey: synapse drivers of the block, one per source neuron (input or on-chip) with
-    /// any non-zero outgoing weight.
-    pub synapse_drivers: usize,
-    /// Populations (by index) whose outgoing weights have both signs.
-    pub mixed_sign_populations: Vec<usize>,
+/// A population whose outgoing synapses have both signs (not allowed on Spikey).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MixedSign {
+    /// Population index (0 = input).
+    pub population: usize,
+    /// Its non-zero positive (excitatory) outgoing synapses.
+    pub excitatory: usize,
+    /// Its non-zero negative (inhibitory) outgoing synapses.
+    pub inhibitory: usize,
 }
 
-/// What `net` needs on `profile`.
-pub fn requirements(net: &SnnNetwork, profile: &Profile) -> Requirements {
-    let neurons = net.n_neurons();
-    let circuits = neurons * profile.circuits_per_neuron;
-    let chips = circuits.div_ceil(profile.circuits_per_chip.max(1));
+/// The resources a network needs on a platform and everything that keeps it from
+/// fitting, computed without deploying ([`requirements`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Requirements {
+    /// Platform name.
+    pub platform: String,
+    /// Neurons (all non-input populations).
+    pub neurons: usize,
+    /// Synapses (non-zero weights).
+    pub synapses: usize,
+    /// Largest number of non-zero incoming synapses of one neuron.
+    pub max_fan_in: usize,
+    /// Block topology (Spikey): neurons placed in each block (connected populations share
+    /// a block; an unconnected population may be split). Empty on a wafer or when the
+    /// network could not be placed.
+    pub block_neurons: Vec<usize>,
+    /// Block topology: synapse drivers each block needs, one per source neuron (input or
+    /// on-chip) with a non-zero weight into the block.
+    pub block_drivers: Vec<usize>,
+    /// Wafer topology (BrainScaleS): neuron circuits (neurons × circuits per neuron).
+    pub circuits: usize,
+    /// Chips used: HICANNs on a wafer, 1 on Spikey.
+    pub chips: usize,
+    /// Populations whose outgoing synapses have both signs.
+    pub mixed_sign: Vec<MixedSign>,
+    /// Why the network does not fit, most basic reason first; empty if it fits.
+    pub problems: Vec<BackendError>,
+}
+
+impl Requirements {
+    /// Whether the network fits.
+    pub fn fits(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Union-find root.
+fn root(parent: &mut [usize], mut x: usize) -> usize {
+    while parent[x] != x {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    x
+}
+
+/// Place the non-input neurons of `net` into `blocks` blocks of `per_block`: returns the
+/// block of every neuron (`placement[pop][j]`, empty for the input), or the reason it
+/// cannot be done. Populations connected by a projection (directly or through others) go
+/// into one block whole; a population without projections to or from other non-input
+/// populations (and none to itself) may be split across blocks.
+fn place_blocks(
+    net: &SnnNetwork,
+    blocks: usize,
+    per_block: usize,
+    name: &str,
+) -> Result<Vec<Vec<usize>>, BackendError> {
     let pops = net.populations();
+    let n_pop = pops.len();
+    let mut parent: Vec<usize> = (0..n_pop).collect();
+    let mut linked = vec![false; n_pop];
+    for proj in net.projections() {
+        if proj.pre != 0 && proj.post != 0 {
+            linked[proj.pre] = true;
+            linked[proj.post] = true;
+            let (a, b) = (root(&mut parent, proj.pre), root(&mut parent, proj.post));
+            parent[a] = b;
+        }
+    }
+    let total: usize = pops.iter().skip(1).map(|p| p.size).sum();
+    if total > blocks * per_block {
+        return Err(BackendError::DoesNotFit {
+            what: format!("neurons on {name} ({blocks} blocks of {per_block})"),
+            needed: total,
+            available: blocks * per_block,
+        });
+    }
+    // whole groups: connected populations, largest first (first-fit decreasing)
+    let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+    for p in 1..n_pop {
+        if !linked[p] {
+            continue;
+        }
+        let r = root(&mut parent, p);
+        match groups.iter_mut().find(|(g, _)| *g == r) {
+            Some((_, members)) => members.push(p),
+            None => groups.push((r, vec![p])),
+        }
+    }
+    let mut groups: Vec<(usize, Vec<usize>)> =
+        groups.into_iter().map(|(_, m)| (m.iter().map(|&p| pops[p].size).sum(), m)).collect();
+    groups.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut free = vec![per_block; blocks];
+    let mut placement: Vec<Vec<usize>> = pops.iter().map(|_| Vec::new()).collect();
+    for (size, members) in &groups {
+        let list = members.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ");
+        if *size > per_block {
+            return Err(BackendError::DoesNotFit {
+                what: format!(
+                    "neurons in one {name} block: populations {list} are connected and must share a block \
+                     (the blocks cannot connect to each other)"
+                ),
+                needed: *size,
+                available: per_block,
+            });
+        }
+        let Some(b) = free.iter().position(|&f| f >= *size) else {
+            let largest = free.iter().copied().max().unwrap_or(0);
+            return Err(BackendError::DoesNotFit {
+                what: format!(
+                    "free neurons in one {name} block for the connected populations {list} (the other \
+                     blocks are partly taken by other groups)"
+                ),
+                needed: *size,
+                available: largest,
+            });
+        };
+        free[b] -= size;
+        for &p in members {
+            placement[p] = vec![b; pops[p].size];
+        }
+    }
+    // splittable populations fill what is left, block by block
+    let mut b = 0;
+    for p in 1..n_pop {
+        if linked[p] {
+            continue;
+        }
+        let mut blocks_of = Vec::with_capacity(pops[p].size);
+        for _ in 0..pops[p].size {
+            while b < blocks && free[b] == 0 {
+                b += 1;
+            }
+            if b == blocks {
+                return Err(BackendError::Internal { what: "block placement ran out of room".into() });
+            }
+            free[b] -= 1;
+            blocks_of.push(b);
+        }
+        placement[p] = blocks_of;
+    }
+    Ok(placement)
+}
+
+/// What `net` needs on `profile` and every reason it does not fit
+/// ([`Requirements::problems`]). Never fails: use it to size a network before deploying.
+///
+/// ```
+/// use spikeport_analog::{requirements, spikey_neuron, Profile};
+/// use spikeport_snn::SnnNetwork;
+///
+/// let lif = spikey_neuron().into_model()?;
+/// let w = |r, c| ndarray::Array2::from_elem((r, c), 0.005);
+/// let net = SnnNetwork::feed_forward(81, vec![(lif, w(81, 100)), (lif, w(100, 10))], 1.0)?;
+/// let r = requirements(&net, &Profile::spikey());
+/// assert!(r.fits());
+/// assert_eq!((r.neurons, r.max_fan_in, r.block_neurons.clone()), (110, 100, vec![110, 0]));
+/// assert_eq!(r.block_drivers, vec![181, 0]); // 81 inputs + 100 hidden neurons drive block 0
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn requirements(net: &SnnNetwork, profile: &Profile) -> Requirements {
+    let name = profile.name.as_str();
+    let pops = net.populations();
+    let neurons = net.n_neurons();
+    let mut problems = Vec::new();
+    // neuron models and shared potentials
+    let mut shared: Option<(usize, [f64; 5])> = None;
+    for (k, p) in pops.iter().enumerate().skip(1) {
+        match &p.model {
+            NeuronModel::IfCondExp(q) => {
+                let v = [q.v_rest(), q.v_reset(), q.v_thresh(), q.e_rev_e(), q.e_rev_i()];
+                match shared {
+                    None => shared = Some((k, v)),
+                    Some((k0, v0)) if profile.shared_potentials && v != v0 => {
+                        let names = ["v_rest", "v_reset", "v_thresh", "e_rev_E", "e_rev_I"];
+                        let i = (0..5).find(|&i| v[i] != v0[i]).unwrap_or(0);
+                        problems.push(BackendError::unsupported(
+                            name,
+                            format!(
+                                "different {} per population ({} mV in population {k}, {} mV in population {k0}): \
+                                 v_rest, v_reset, v_thresh and the reversal potentials are shared by all neurons",
+                                names[i], v[i], v0[i]
+                            ),
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+            other if other.kind() != ModelKind::IfCondExp => problems.push(BackendError::unsupported(
+                name,
+                format!("neuron model {} (population {k}); the analog neurons are IF_cond_exp", other.name()),
+            )),
+            _ => {}
+        }
+    }
+    // synapses, fan-in, signs
     let mut fan_in: Vec<Vec<usize>> = pops.iter().map(|p| vec![0; p.size]).collect();
-    let mut drives: Vec<Vec<bool>> = pops.iter().map(|p| vec![false; p.size]).collect();
-    let mut sign: Vec<(bool, bool)> = vec![(false, false); pops.len()];
+    let mut signs = vec![(0usize, 0usize); pops.len()];
+    let mut synapses = 0;
     for proj in net.projections() {
         for ((i, j), &w) in proj.weights.indexed_iter() {
+            let _ = i;
             if w != 0.0 {
+                synapses += 1;
                 fan_in[proj.post][j] += 1;
-                drives[proj.pre][i] = true;
                 if w > 0.0 {
-                    sign[proj.pre].0 = true;
+                    signs[proj.pre].0 += 1;
                 } else {
-                    sign[proj.pre].1 = true;
+                    signs[proj.pre].1 += 1;
                 }
             }
         }
     }
-    Requirements {
-        neurons,
-        circuits,
-        chips,
-        max_fan_in: fan_in.iter().flatten().copied().max().unwrap_or(0),
-        synapse_drivers: drives.iter().flatten().filter(|&&d| d).count(),
-        mixed_sign_populations: sign.iter().enumerate().filter(|(_, s)| s.0 && s.1).map(|(k, _)| k).collect(),
+    let max_fan_in = fan_in.iter().flatten().copied().max().unwrap_or(0);
+    let mixed_sign: Vec<MixedSign> = signs
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.0 > 0 && s.1 > 0)
+        .map(|(k, s)| MixedSign { population: k, excitatory: s.0, inhibitory: s.1 })
+        .collect();
+    if profile.one_sign_per_population {
+        for m in &mixed_sign {
+            problems.push(BackendError::DoesNotFit {
+                what: format!(
+                    "one sign per population on {name}: population {} ('{}') has {} excitatory and {} inhibitory \
+                     outgoing synapses, the minority sign cannot be realised (convert a network trained with \
+                     non-negative weights, such as Spikey-net, or split the population by sign)",
+                    m.population,
+                    pops[m.population].label,
+                    m.excitatory,
+                    m.inhibitory
+                ),
+                needed: m.excitatory.min(m.inhibitory),
+                available: 0,
+            });
+        }
     }
+    let max_allowed = profile.topology.max_fan_in();
+    if max_fan_in > max_allowed {
+        let (p, j) = fan_in
+            .iter()
+            .enumerate()
+            .flat_map(|(p, v)| v.iter().enumerate().map(move |(j, &f)| (p, j, f)))
+            .find(|&(_, _, f)| f == max_fan_in)
+            .map(|(p, j, _)| (p, j))
+            .unwrap_or((0, 0));
+        problems.push(BackendError::DoesNotFit {
+            what: format!("synapses into one neuron on {name} (fan-in of neuron {j} of population {p})"),
+            needed: max_fan_in,
+            available: max_allowed,
+        });
+    }
+    let mut r = Requirements {
+        platform: name.to_string(),
+        neurons,
+        synapses,
+        max_fan_in,
+        block_neurons: Vec::new(),
+        block_drivers: Vec::new(),
+        circuits: neurons,
+        chips: 1,
+        mixed_sign,
+        problems: Vec::new(),
+    };
+    match profile.topology {
+        Topology::Blocks { blocks, neurons_per_block, drivers_per_block } => {
+            match place_blocks(net, blocks, neurons_per_block, name) {
+                Ok(placement) => {
+                    let mut block_neurons = vec![0; blocks];
+                    for &b in placement.iter().flatten() {
+                        block_neurons[b] += 1;
+                    }
+                    // drivers: distinct sources with a non-zero weight into the block
+                    let mut drives: Vec<Vec<Vec<bool>>> =
+                        (0..blocks).map(|_| pops.iter().map(|p| vec![false; p.size]).collect()).collect();
+                    for proj in net.projections() {
+                        for ((i, j), &w) in proj.weights.indexed_iter() {
+                            if w != 0.0 {
+                                drives[placement[proj.post][j]][proj.pre][i] = true;
+                            }
+                        }
+                    }
+                    let block_drivers: Vec<usize> =
+                        drives.iter().map(|d| d.iter().flatten().filter(|&&x| x).count()).collect();
+                    for (b, &d) in block_drivers.iter().enumerate() {
+                        if d > drivers_per_block {
+                            problems.push(BackendError::DoesNotFit {
+                                what: format!(
+                                    "synapse drivers of {name} block {b} (one per source neuron projecting into \
+                                     the block)"
+                                ),
+                                needed: d,
+                                available: drivers_per_block,
+                            });
+                        }
+                    }
+                    r.block_neurons = block_neurons;
+                    r.block_drivers = block_drivers;
+                }
+                Err(e) => problems.insert(0, e),
+            }
+        }
+        Topology::Wafer { chips, circuits_per_chip, circuits_per_neuron, .. } => {
+            let per_chip = circuits_per_chip / circuits_per_neuron;
+            r.circuits = neurons * circuits_per_neuron;
+            r.chips = neurons.div_ceil(per_chip.max(1));
+            if r.chips > chips {
+                problems.insert(
+                    0,
+                    BackendError::DoesNotFit {
+                        what: format!(
+                            "chips on the {name} wafer ({per_chip} neurons of {circuits_per_neuron} circuits per \
+                             chip, {neurons} neurons)"
+                        ),
+                        needed: r.chips,
+                        available: chips,
+                    },
+                );
+            }
+        }
+    }
+    r.problems = problems;
+    r
 }
 
 /// Check that `net` fits `profile`; returns what it needs.
 ///
-/// **Errors** with [`BackendError::Unsupported`] for neuron models other than
-/// `IF_cond_exp` or projections between non-adjacent stages the hardware cannot route,
-/// with [`BackendError::DoesNotFit`] naming the resource, what is needed and what exists.
+/// **Errors** with the first of [`Requirements::problems`]:
+/// [`BackendError::DoesNotFit`] naming the resource, what is needed and what exists
+/// (neurons, blocks, chips, fan-in, synapse drivers, one sign per population), or
+/// [`BackendError::Unsupported`] for neuron models other than `IF_cond_exp` and, on
+/// Spikey, populations asking for different shared potentials.
 pub fn check_fit(net: &SnnNetwork, profile: &Profile) -> Result<Requirements, BackendError> {
-    for (k, p) in net.populations().iter().enumerate().skip(1) {
-        if p.model.kind() != ModelKind::IfCondExp {
-            return Err(BackendError::unsupported(
-                &profile.name,
-                format!(
-                    "neuron model {} (population {k}); the analog neurons are IF_cond_exp",
-                    p.model.name()
-                ),
-            ));
-        }
-    }
     let r = requirements(net, profile);
-    let fits = |what: String, needed: usize, available: usize| {
-        if needed > available {
-            Err(BackendError::DoesNotFit { what, needed, available })
-        } else {
-            Ok(())
-        }
-    };
-    if profile.one_sign_per_population {
-        if let Some(&k) = r.mixed_sign_populations.first() {
-            return Err(BackendError::unsupported(
-                &profile.name,
-                format!(
-                    "population {k} with both excitatory and inhibitory outgoing synapses ({} allows one sign \
-                     per population; train with non-negative weights or split the population)",
-                    profile.name
-                ),
-            ));
-        }
+    match r.problems.first() {
+        Some(e) => Err(e.clone()),
+        None => Ok(r),
     }
-    if profile.name == "Spikey" {
-        fits(
-            "neurons in one Spikey block (the two blocks cannot connect to each other)".into(),
-            r.neurons,
-            192,
-        )?;
-        fits("synapse drivers of the Spikey block (one per source neuron)".into(), r.synapse_drivers, 256)?;
-    }
-    fits(format!("neurons on {}", profile.name), r.neurons, profile.max_neurons)?;
-    fits(format!("chips on {}", profile.name), r.chips, profile.chips)?;
-    fits("synapses into one neuron (fan-in)".into(), r.max_fan_in, profile.max_fan_in)?;
-    Ok(r)
 }
 
-/// 4-bit levels of one projection: `levels[(i, j)]` ∈ 0..=15 with the sign kept apart,
-/// and the conductance of one level per row (µS).
+/// 4-bit levels of one projection: `levels[(i, j)]` ∈ −15..=15 (the sign says excitatory
+/// or inhibitory), and the conductance of one level per pre-synaptic row and sign (µS).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Quantised {
     /// Signed levels, −15..=15 (negative: inhibitory).
@@ -123,8 +374,8 @@ pub struct Quantised {
 }
 
 impl Quantised {
-    /// The signed conductances the levels stand for, µS (before mismatch).
-    pub fn weights(&self) -> Array2<f64> {
+    /// The signed conductances the levels stand for, µS (before mismatch). Allocates.
+    pub fn to_weights(&self) -> Array2<f64> {
         Array2::from_shape_fn(self.levels.dim(), |(i, j)| {
             let l = self.levels[(i, j)];
             if l >= 0 {
@@ -134,10 +385,23 @@ impl Quantised {
             }
         })
     }
+
+    /// Same as [`Quantised::to_weights`] (kept for callers of the first version).
+    pub fn weights(&self) -> Array2<f64> {
+        self.to_weights()
+    }
 }
 
 /// Quantise signed weights (µS) to the platform's 4-bit grid: round to the nearest level,
-/// clip above level 15 (counted).
+/// clip above level 15 (counted in [`Quantised::clipped`]).
+///
+/// ```
+/// use spikeport_analog::{quantise, WeightGrid};
+/// let spikey = WeightGrid::Fixed { exc_step_us: 0.001, inh_step_us: 0.004 };
+/// let q = quantise(ndarray::array![[0.0034, -0.0061, 0.02]].view(), spikey);
+/// assert_eq!(q.levels, ndarray::array![[3, -2, 15]]);
+/// assert_eq!(q.clipped, 1);
+/// ```
 pub fn quantise(w: ArrayView2<'_, f64>, grid: WeightGrid) -> Quantised {
     let (rows, cols) = w.dim();
     let max = f64::from(MAX_LEVEL);
@@ -145,9 +409,15 @@ pub fn quantise(w: ArrayView2<'_, f64>, grid: WeightGrid) -> Quantised {
         WeightGrid::Fixed { exc_step_us, inh_step_us } => (vec![exc_step_us; rows], vec![inh_step_us; rows]),
         WeightGrid::PerRow => (0..rows)
             .map(|i| {
-                let top = w.row(i).iter().fold(0.0f64, |m, &x| m.max(x.abs()));
-                let step = if top > 0.0 { top / max } else { 1.0 };
-                (step, step)
+                let (pos, neg) = w.row(i).iter().fold((0.0f64, 0.0f64), |(p, n), &x| {
+                    if x > 0.0 {
+                        (p.max(x), n)
+                    } else {
+                        (p, n.max(-x))
+                    }
+                });
+                let step = |top: f64| if top > 0.0 { top / max } else { 1.0 };
+                (step(pos), step(neg))
             })
             .unzip(),
     };

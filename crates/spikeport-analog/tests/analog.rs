@@ -1,11 +1,15 @@
 //! The analog platform models: configuration checks, mismatch statistics, size limits,
-//! quantisation, determinism, agreement of an ideal chip with `Fast`, and real MNIST.
+//! quantisation, conformance-style timing tests, determinism, weight updates, time and
+//! overhead reporting, losses, agreement of an ideal chip with `Fast`, and real MNIST.
 
 #![allow(clippy::unwrap_used)]
 
 use ndarray::{array, Array2};
 use spikeport_analog::*;
-use spikeport_snn::{Backend, BackendError, Encoder, IfCondExpParams, Recording, SnnNetwork};
+use spikeport_snn::{
+    Backend, BackendError, Deployed, Encoder, IfCondExpParams, NeuronSelection, Population, Projection,
+    Recording, SnnNetwork, SpikeInput,
+};
 
 /// Deterministic numbers in [0, 1) (SplitMix64).
 fn uniform(state: &mut u64) -> f64 {
@@ -34,11 +38,33 @@ fn grid_chain(sizes: &[usize], seed: u64) -> SnnNetwork {
     SnnNetwork::feed_forward(sizes[0], layers, 1.0).unwrap()
 }
 
+/// A dense non-negative Spikey chain, every weight 0.005 µS.
+fn dense_chain(sizes: &[usize]) -> SnnNetwork {
+    let lif = spikey_neuron().into_model().unwrap();
+    let layers: Vec<_> = sizes.windows(2).map(|w| (lif, Array2::from_elem((w[0], w[1]), 0.005))).collect();
+    SnnNetwork::feed_forward(sizes[0], layers, 1.0).unwrap()
+}
+
+/// BrainScaleS without mismatch or noise: per-row weight scaling keeps any weight exact
+/// when it is the largest of its row.
+fn ideal_brainscales() -> Analog {
+    Analog::with_parts(Profile::brainscales(), Variability::ideal()).unwrap()
+}
+
+fn run<B: Backend>(b: &B, net: &SnnNetwork, input: &SpikeInput, rec: &Recording) -> spikeport_snn::RunOutput {
+    let mut dep = b.deploy(net, 0).unwrap();
+    b.run(&mut dep, input, rec).unwrap()
+}
+
 #[test]
 fn presets_are_valid_and_bad_settings_are_errors() {
-    for m in [Mismatch::calibrated(), Mismatch::uncalibrated(), Mismatch::ideal()] {
-        m.check().unwrap();
+    for v in [Variability::calibrated(), Variability::uncalibrated(), Variability::ideal()] {
+        v.check().unwrap();
+        Platform::Spikey.backend(v).unwrap();
+        Platform::BrainScaleS.backend(v).unwrap();
     }
+    assert_eq!(Variability::default(), Variability::calibrated());
+    assert_eq!(Analog::spikey().variability(), &Variability::calibrated());
     Profile::spikey().check().unwrap();
     Profile::brainscales().check().unwrap();
     let mut m = Mismatch::calibrated();
@@ -54,12 +80,28 @@ fn presets_are_valid_and_bad_settings_are_errors() {
         Analog::spikey().with_noise(n),
         Err(AnalogError::InvalidSpread { name: "membrane_mv", .. })
     ));
-    let mut p = Profile::brainscales();
-    p.synapse_loss = 1.5;
+    assert!(matches!(
+        Profile::brainscales().with_losses(1.5, 0.0),
+        Err(AnalogError::InvalidLossRate { name: "synapse_loss", .. })
+    ));
+    assert!(matches!(
+        Profile::brainscales().with_losses(0.0, f64::NAN),
+        Err(AnalogError::InvalidLossRate { name: "input_spike_loss", .. })
+    ));
+    assert!(matches!(Profile::spikey().with_circuits_per_neuron(4), Err(AnalogError::InvalidProfile { .. })));
+    assert!(Profile::brainscales().with_circuits_per_neuron(0).is_err());
+    assert!(Profile::brainscales().with_circuits_per_neuron(513).is_err());
+    let mut p = Profile::spikey();
+    p.step_ms = 0.0;
     assert!(matches!(
         Analog::new(p, Mismatch::ideal(), Noise::none()),
         Err(AnalogError::InvalidProfile { .. })
     ));
+    // the paper's settings
+    let enc = Platform::BrainScaleS.paper_encoder();
+    assert_eq!((enc.duration_ms(), enc.pause_ms()), (900.0, 50.0));
+    let spikey = Platform::Spikey.paper_neuron().check().unwrap();
+    assert_eq!((spikey.v_reset(), spikey.v_thresh(), spikey.tau_syn_e()), (-80.0, -55.0, 5.0));
 }
 
 #[test]
@@ -69,75 +111,143 @@ fn a_drawn_chip_has_the_configured_spreads_and_one_seed_is_one_chip() {
     let lif = brainscales_neuron().into_model().unwrap();
     let w = Array2::from_elem((1, n), 0.01);
     let net = SnnNetwork::feed_forward(1, vec![(lif, w)], 1.0).unwrap();
-    let bss = Analog::brainscales().with_mismatch(Mismatch::uncalibrated()).unwrap();
-    let chip = bss.deploy(&net, 11).unwrap();
-    let m = Mismatch::uncalibrated();
-    let nominal = brainscales_neuron().check().unwrap();
-    let rel_sd = |f: &dyn Fn(&NeuronParams) -> f64, x0: f64| {
-        let xs: Vec<f64> = (0..n).map(|j| f(chip.neuron(1, j).unwrap())).collect();
-        let mean = xs.iter().sum::<f64>() / n as f64;
-        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-        (mean, var.sqrt() / x0.abs())
-    };
-    for (name, f, x0, sd) in [
-        ("tau_m", &(|p: &NeuronParams| p.tau_m) as &dyn Fn(&NeuronParams) -> f64, nominal.tau_m(), m.tau_m),
-        ("v_rest", &|p: &NeuronParams| p.v_rest, nominal.v_rest(), m.v_rest),
-        ("v_reset", &|p: &NeuronParams| p.v_reset, nominal.v_reset(), m.v_reset),
-        ("e_rev_I", &|p: &NeuronParams| p.e_rev_i, nominal.e_rev_i(), m.e_rev_i),
-        ("tau_syn_E", &|p: &NeuronParams| p.tau_syn_e, nominal.tau_syn_e(), m.tau_syn),
-    ] {
-        let (mean, got) = rel_sd(f, x0);
-        assert!((got - sd).abs() <= 0.1 * sd, "{name}: relative SD {got} vs configured {sd}");
-        assert!((mean - x0).abs() <= 4.0 * sd * x0.abs() / (n as f64).sqrt(), "{name}: mean {mean} vs {x0}");
+    for m in [Mismatch::calibrated(), Mismatch::uncalibrated()] {
+        let bss = Analog::brainscales().with_mismatch(m).unwrap();
+        let chip = bss.deploy(&net, 11).unwrap();
+        let nominal = brainscales_neuron().check().unwrap();
+        let stats = |f: &dyn Fn(&NeuronParams) -> f64, x0: f64| {
+            let xs: Vec<f64> = (0..n).map(|j| f(chip.neuron(1, j).unwrap())).collect();
+            let mean = xs.iter().sum::<f64>() / n as f64;
+            let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+            (mean, var.sqrt() / x0.abs())
+        };
+        type Get = fn(&NeuronParams) -> f64;
+        let table: [(&str, Get, f64, f64); 8] = [
+            ("tau_m", |p| p.tau_m, nominal.tau_m(), m.tau_m),
+            ("v_rest", |p| p.v_rest, nominal.v_rest(), m.v_rest),
+            ("v_reset", |p| p.v_reset, nominal.v_reset(), m.v_reset),
+            ("v_thresh", |p| p.v_thresh, nominal.v_thresh(), m.v_thresh),
+            ("e_rev_I", |p| p.e_rev_i, nominal.e_rev_i(), m.e_rev_i),
+            ("tau_syn_E", |p| p.tau_syn_e, nominal.tau_syn_e(), m.tau_syn),
+            ("tau_syn_I", |p| p.tau_syn_i, nominal.tau_syn_i(), m.tau_syn),
+            ("tau_refrac", |p| p.tau_refrac, nominal.tau_refrac(), m.tau_refrac),
+        ];
+        for (name, f, x0, sd) in table {
+            let (mean, got) = stats(&f, x0);
+            assert!((got - sd).abs() <= 0.1 * sd, "{name}: relative SD {got} vs configured {sd}");
+            assert!(
+                (mean - x0).abs() <= 4.0 * sd * x0.abs() / (n as f64).sqrt(),
+                "{name}: mean {mean} vs {x0}"
+            );
+        }
+        // e_rev_E = 0 mV spreads by σ · 10 mV
+        let (mean, sd10) = stats(&|p| p.e_rev_e, 10.0);
+        assert!((sd10 - m.e_rev_e).abs() <= 0.1 * m.e_rev_e && mean.abs() < 4.0 * m.e_rev_e * 10.0 / 50.0);
+        // synapse gains
+        let g = chip.gains(0).unwrap();
+        let mean = g.mean().unwrap();
+        let sd = (g.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
+        assert!((sd - m.weight_gain).abs() <= 0.1 * m.weight_gain, "gain SD {sd}");
+        assert!((mean - 1.0).abs() < 4.0 * m.weight_gain / (n as f64).sqrt());
+        // the same seed gives the same chip, another seed another one
+        assert_eq!(chip, bss.deploy(&net, 11).unwrap());
+        let other = bss.deploy(&net, 12).unwrap();
+        assert!((0..n).filter(|&j| chip.neuron(1, j) != other.neuron(1, j)).count() == n);
     }
-    // synapse gains
-    let g = chip.gains(0).unwrap();
-    let mean = g.mean().unwrap();
-    let sd = (g.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
-    assert!((sd - m.weight_gain).abs() <= 0.1 * m.weight_gain, "gain SD {sd}");
-    // the same seed gives the same chip, another seed another one
-    let again = bss.deploy(&net, 11).unwrap();
-    let other = bss.deploy(&net, 12).unwrap();
-    assert_eq!(chip, again);
-    assert_ne!(chip.neuron(1, 0), other.neuron(1, 0));
     // an ideal chip is the nominal neuron
-    let ideal = Analog::brainscales().with_mismatch(Mismatch::ideal()).unwrap().deploy(&net, 11).unwrap();
-    assert_eq!(*ideal.neuron(1, 5).unwrap(), NeuronParams::nominal(&nominal));
+    let ideal = ideal_brainscales().deploy(&net, 11).unwrap();
+    assert_eq!(*ideal.neuron(1, 5).unwrap(), NeuronParams::nominal(&brainscales_neuron().check().unwrap()));
+    assert!(ideal.gains(0).unwrap().iter().all(|&g| g == 1.0));
 }
 
 #[test]
-fn networks_that_do_not_fit_are_typed_errors() {
+fn spikey_networks_that_do_not_fit_are_typed_errors() {
     let spikey = Analog::spikey();
-    // 193 neurons: more than one block
-    let err = spikey.deploy(&grid_chain(&[10, 193], 1), 0).unwrap_err();
+    let lif = spikey_neuron().into_model().unwrap();
+    // 385 neurons: more than the chip
+    let err = spikey.deploy(&grid_chain(&[10, 385], 1), 0).unwrap_err();
+    assert!(matches!(&err, BackendError::DoesNotFit { needed: 385, available: 384, .. }), "{err}");
+    // one unconnected population of 300 is split over both blocks
+    let r = spikey.requirements(&grid_chain(&[10, 300], 1)).unwrap();
+    assert_eq!((r.block_neurons.clone(), r.block_drivers.clone()), (vec![192, 108], vec![10, 10]));
+    // connected populations of 150 + 50 must share one block of 192
+    let err = spikey.deploy(&grid_chain(&[10, 150, 50], 1), 0).unwrap_err();
     assert!(
-        matches!(&err, BackendError::DoesNotFit { needed: 193, available: 192, what } if what.contains("block")),
+        matches!(&err, BackendError::DoesNotFit { needed: 200, available: 192, what } if what.contains("share a block")),
         "{err}"
     );
-    // 300 source neurons need 300 synapse drivers
-    let err = spikey.deploy(&grid_chain(&[300, 10], 2), 0).unwrap_err();
-    assert!(matches!(&err, BackendError::DoesNotFit { needed: 300, available: 256, .. }), "{err}");
-    // mixed signs out of one population
-    let lif = spikey_neuron().into_model().unwrap();
+    // fan-in 300 > 256 synapse drivers
+    let err = spikey.deploy(&dense_chain(&[300, 10]), 0).unwrap_err();
+    assert!(
+        matches!(&err, BackendError::DoesNotFit { needed: 300, available: 256, what } if what.contains("fan-in")),
+        "{err}"
+    );
+    // fan-in 200, but 200 inputs + 40 + 20 on-chip sources need 260 drivers in the block
+    let err = spikey.deploy(&dense_chain(&[200, 40, 20, 5]), 0).unwrap_err();
+    assert!(
+        matches!(&err, BackendError::DoesNotFit { needed: 260, available: 256, what } if what.contains("drivers")),
+        "{err}"
+    );
+    // mixed signs out of one population: 1 inhibitory synapse among 3
     let net = SnnNetwork::feed_forward(2, vec![(lif, array![[0.01, -0.01], [0.01, 0.0]])], 1.0).unwrap();
     let err = spikey.deploy(&net, 0).unwrap_err();
-    assert!(matches!(&err, BackendError::Unsupported { what, .. } if what.contains("one sign")), "{err}");
-    // BrainScaleS: fan-in over 1792 and more neurons than the wafer
-    let bss = Analog::brainscales();
-    let lif = brainscales_neuron().into_model().unwrap();
-    let net = SnnNetwork::feed_forward(1800, vec![(lif, Array2::from_elem((1800, 2), 0.01))], 1.0).unwrap();
-    let err = bss.deploy(&net, 0).unwrap_err();
-    assert!(matches!(&err, BackendError::DoesNotFit { needed: 1800, available: 1792, .. }), "{err}");
-    let net = SnnNetwork::feed_forward(1, vec![(lif, Array2::from_elem((1, 25_000), 0.01))], 1.0).unwrap();
-    let err = bss.deploy(&net, 0).unwrap_err();
-    assert!(matches!(&err, BackendError::DoesNotFit { needed: 25_000, available: 24_576, .. }), "{err}");
-    // the helper reports the needs before deploying
-    let r = spikey.requirements(&grid_chain(&[81, 100, 10], 3)).unwrap();
-    assert_eq!((r.neurons, r.synapse_drivers, r.chips), (110, 181, 1));
+    assert!(
+        matches!(&err, BackendError::DoesNotFit { needed: 1, available: 0, what } if what.contains("one sign")),
+        "{err}"
+    );
+    // all-inhibitory outputs are fine
+    let net = SnnNetwork::feed_forward(2, vec![(lif, array![[-0.01, -0.02], [0.0, -0.004]])], 1.0).unwrap();
+    spikey.deploy(&net, 0).unwrap();
+    // shared potentials: a second population with another threshold
+    let other = spikey_neuron().v_thresh(-50.0).into_model().unwrap();
+    let net = SnnNetwork::feed_forward(
+        3,
+        vec![(lif, Array2::from_elem((3, 4), 0.003)), (other, Array2::from_elem((4, 2), 0.003))],
+        1.0,
+    )
+    .unwrap();
+    let err = spikey.deploy(&net, 0).unwrap_err();
+    assert!(matches!(&err, BackendError::Unsupported { what, .. } if what.contains("v_thresh")), "{err}");
     // other neuron models are unsupported
     let curr = spikeport_snn::IfCurrExpParams::new().into_model().unwrap();
     let net = SnnNetwork::feed_forward(2, vec![(curr, Array2::from_elem((2, 2), 0.1))], 1.0).unwrap();
     assert!(matches!(spikey.deploy(&net, 0), Err(BackendError::Unsupported { .. })));
+    // the helper reports every need and every problem before deploying
+    let net = grid_chain(&[81, 100, 10], 3);
+    let r = requirements(&net, &Profile::spikey());
+    assert!(r.fits());
+    assert_eq!((r.neurons, r.block_drivers.iter().sum::<usize>(), r.chips), (110, 181, 1));
+    let r = requirements(&dense_chain(&[300, 200]), &Profile::spikey());
+    assert_eq!(r.problems.len(), 3, "{:?}", r.problems); // fan-in, drivers of both blocks
+}
+
+#[test]
+fn brainscales_networks_that_do_not_fit_are_typed_errors() {
+    let bss = Analog::brainscales();
+    let lif = brainscales_neuron().into_model().unwrap();
+    // fan-in over 224 × 8 = 1792
+    let net = SnnNetwork::feed_forward(1800, vec![(lif, Array2::from_elem((1800, 2), 0.01))], 1.0).unwrap();
+    let err = bss.deploy(&net, 0).unwrap_err();
+    assert!(matches!(&err, BackendError::DoesNotFit { needed: 1800, available: 1792, .. }), "{err}");
+    // 25,000 neurons of 8 circuits: 64 per chip, 391 chips > 384
+    let net = SnnNetwork::feed_forward(1, vec![(lif, Array2::from_elem((1, 25_000), 0.01))], 1.0).unwrap();
+    let err = bss.deploy(&net, 0).unwrap_err();
+    assert!(
+        matches!(&err, BackendError::DoesNotFit { needed: 391, available: 384, what } if what.contains("chips")),
+        "{err}"
+    );
+    // with 4 circuits per neuron it fits on 196 chips
+    let four =
+        Analog::with_parts(Profile::brainscales().with_circuits_per_neuron(4).unwrap(), Variability::ideal())
+            .unwrap();
+    let r = four.requirements(&net).unwrap();
+    assert_eq!((r.chips, r.circuits), (196, 100_000));
+    // mixed signs are fine on BrainScaleS
+    let net = SnnNetwork::feed_forward(2, vec![(lif, array![[0.01, -0.01], [0.01, 0.0]])], 1.0).unwrap();
+    let dep = bss.deploy(&net, 0).unwrap();
+    let units = dep.mapping().units;
+    assert!(units.iter().any(|u| u.kind == "HICANN" && u.count == 1));
+    assert!(units.iter().any(|u| u.kind == "neuron circuit" && u.count == 16));
 }
 
 #[test]
@@ -146,13 +256,125 @@ fn weights_are_quantised_to_4_bits() {
     let q = quantise(array![[0.0034, -0.0061, 0.02], [0.00049, -0.1, 0.0]].view(), grid);
     assert_eq!(q.levels, array![[3, -2, 15], [0, -15, 0]]);
     assert_eq!(q.clipped, 2);
-    let w = q.weights();
+    let w = q.to_weights();
     assert!((w[(0, 0)] - 0.003).abs() < 1e-15 && (w[(0, 1)] + 0.008).abs() < 1e-15);
-    // per row: the row's largest |w| is level 15
-    let q = quantise(array![[0.3, 0.1, -0.15], [0.0, 0.0, 0.0]].view(), WeightGrid::PerRow);
-    assert_eq!(q.levels.row(0).to_vec(), vec![15, 5, -8]);
+    // per row and sign: the row's largest excitatory and inhibitory |w| are level 15
+    let q = quantise(array![[0.3, 0.1, -0.15, -0.05], [0.0, 0.0, 0.0, 0.0]].view(), WeightGrid::PerRow);
+    assert_eq!(q.levels.row(0).to_vec(), vec![15, 5, -15, -5]);
     assert_eq!(q.clipped, 0);
-    assert!((q.weights()[(0, 1)] - 0.1).abs() < 1e-12);
+    assert!((q.to_weights()[(0, 1)] - 0.1).abs() < 1e-12 && (q.to_weights()[(0, 2)] + 0.15).abs() < 1e-12);
+}
+
+/// Conformance: one neuron driven by a known train through 4-bit weights, against a
+/// high-precision solution of the same equations on the same time grid (RK4 at 1 µs,
+/// spikes stamped at the end of the step, reset and ⌈tau_refrac/dt⌉ clamped steps).
+#[test]
+fn a_single_neuron_driven_by_a_known_train_spikes_as_the_high_precision_solution() {
+    let spikey = Analog::with_parts(Profile::spikey(), Variability::ideal()).unwrap();
+    let lif = spikey_neuron().into_model().unwrap();
+    let p = spikey_neuron().check().unwrap();
+    let w = 0.015; // level 15
+    let net = SnnNetwork::feed_forward(4, vec![(lif, Array2::from_elem((4, 1), w))], 1.0).unwrap();
+    // four inputs at 250 Hz, shifted: a 1 kHz drive in bursts
+    let trains: Vec<Vec<f64>> =
+        (0..4).map(|k| (0..40).map(|n| 2.0 + 4.0 * n as f64 + k as f64 * 0.7).collect()).collect();
+    let input = SpikeInput::new(4, 200.0, 20.0, std::slice::from_ref(&trains)).unwrap();
+    let out = run(&spikey, &net, &input, &Recording::counts_only().with_spikes(NeuronSelection::all(1)));
+    let got: Vec<f64> = out.spikes[0].times_ms[0][0].clone();
+    // reference: arrival of an input at t is at step ⌈t/dt⌉ + delay (1 ms = 10 steps)
+    let dt = 0.1;
+    let mut arrivals = vec![0.0; 2201];
+    for t in trains.iter().flatten() {
+        arrivals[spikeport_snn::timing::spike_step(*t, dt) as usize + 10] += w;
+    }
+    let (gl, sub) = (p.cm() / p.tau_m(), 100);
+    let (mut v, mut g, mut refrac, mut want) = (p.v_rest(), 0.0, 0u32, Vec::new());
+    for (k, &arr) in arrivals.iter().enumerate().take(2200) {
+        g += arr;
+        if refrac > 0 {
+            refrac -= 1;
+            v = p.v_reset();
+            g *= (-dt / p.tau_syn_e()).exp();
+            continue;
+        }
+        let h = dt / sub as f64;
+        let f = |g: f64, v: f64| (gl * (p.v_rest() - v) + g * (p.e_rev_e() - v)) / p.cm();
+        for _ in 0..sub {
+            let gh = g * (-h / 2.0 / p.tau_syn_e()).exp();
+            let g1 = g * (-h / p.tau_syn_e()).exp();
+            let k1 = f(g, v);
+            let k2 = f(gh, v + h / 2.0 * k1);
+            let k3 = f(gh, v + h / 2.0 * k2);
+            let k4 = f(g1, v + h * k3);
+            v += h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
+            g = g1;
+        }
+        if v >= p.v_thresh() {
+            want.push((k + 1) as f64 * dt);
+            v = p.v_reset();
+            refrac = 10;
+        }
+    }
+    assert!(want.len() >= 5, "the drive makes the neuron fire: {want:?}");
+    assert_eq!(got.len(), want.len(), "{got:?} vs {want:?}");
+    for (a, b) in got.iter().zip(&want) {
+        assert!((a - b).abs() <= dt + 1e-9, "spike at {a} ms vs {b} ms");
+    }
+}
+
+/// Conformance: a two-layer chain fires each layer in the update its input arrives in.
+#[test]
+fn two_layer_timing() {
+    let b = ideal_brainscales();
+    let dt = b.info().dt_ms;
+    let lif = brainscales_neuron().tau_refrac(5.0).into_model().unwrap();
+    for delay in [1.0, 3.0] {
+        let net = SnnNetwork::feed_forward(
+            2,
+            vec![(lif, array![[1.0, 0.0], [0.0, 0.0]]), (lif, array![[1.0], [0.5]])],
+            delay,
+        )
+        .unwrap();
+        let input = SpikeInput::new(2, 20.0, 10.0, &[vec![vec![3.0], vec![]]]).unwrap();
+        let rec = Recording::counts_only()
+            .with_spikes(NeuronSelection::all(1))
+            .with_spikes(NeuronSelection::all(2));
+        let out = run(&b, &net, &input, &rec);
+        let (s_in, d) = ((3.0 / dt).round() as usize, spikeport_snn::timing::delay_steps(delay, dt));
+        let first = |times: &[f64]| (times[0] / dt).round() as usize;
+        assert_eq!(first(&out.spikes[0].times_ms[0][0]), s_in + d + 1, "delay {delay}");
+        assert!(out.spikes[0].times_ms[0][1].is_empty());
+        assert_eq!(first(&out.spikes[1].times_ms[0][0]), s_in + 2 * (d + 1), "delay {delay}");
+        let n1 = out.activity.spikes[1];
+        assert_eq!(out.activity.spikes[0], 1);
+        assert_eq!(out.activity.synaptic_events, vec![1, n1]);
+        assert_eq!(u64::from(out.counts[1].sum()), n1);
+    }
+}
+
+/// Conformance: the readout window [−pause/2, duration + pause/2).
+#[test]
+fn readout_window() {
+    let b = ideal_brainscales();
+    let dt = b.info().dt_ms;
+    let lif = brainscales_neuron().tau_refrac(50.0).into_model().unwrap();
+    let net = SnnNetwork::feed_forward(2, vec![(lif, array![[1.0, 0.0], [0.0, 1.0]])], 6.0).unwrap();
+    let t_in = [18.0 - dt, 19.0 - dt]; // stamps 24 and 25 ms
+    let input = SpikeInput::new(2, 20.0, 10.0, &[vec![vec![t_in[0]], vec![t_in[1]]]]).unwrap();
+    let rec = Recording::counts_only().with_spikes(NeuronSelection::all(1)).with_checkpoints(5.0);
+    let out = run(&b, &net, &input, &rec);
+    let times = &out.spikes[0].times_ms[0];
+    assert!((times[0][0] - 24.0).abs() < 1e-9 && (times[1][0] - 25.0).abs() < 1e-9, "{times:?}");
+    assert_eq!(out.counts[1].row(0).to_vec(), vec![1, 0], "stamp 25 ms is outside [-5, 25)");
+    assert_eq!(out.activity.spikes[1], 2);
+    let cp = out.checkpoints.as_ref().unwrap();
+    assert_eq!(cp.times_ms, vec![5.0, 10.0, 15.0, 20.0, 25.0]);
+    assert!(cp.counts[..4].iter().all(|c| c.sum() == 0));
+    assert_eq!(cp.counts[4], out.counts[1], "the last checkpoint equals the final counts");
+    // membrane traces are not offered
+    let rec = Recording::counts_only().with_membrane(NeuronSelection::all(1));
+    let mut dep = b.deploy(&net, 0).unwrap();
+    assert!(matches!(b.run(&mut dep, &input, &rec), Err(BackendError::Unsupported { .. })));
 }
 
 #[test]
@@ -162,11 +384,9 @@ fn an_ideal_chip_matches_fast_at_the_same_step() {
     let net = grid_chain(&[30, 20, 5], 4);
     let input = Encoder::regular(50.0, 100.0, 20.0).unwrap().encode(images(8, 30, 5).view()).unwrap();
     let ideal = Analog::new(Profile::spikey(), Mismatch::ideal(), Noise::none()).unwrap();
-    let mut dep = ideal.deploy(&net, 0).unwrap();
-    let a = ideal.run(&mut dep, &input, &Recording::counts_only()).unwrap();
+    let a = run(&ideal, &net, &input, &Recording::counts_only());
     let fast = spikeport_cpu::Fast::new(0.1).unwrap();
-    let mut fdep = fast.deploy(&net, 0).unwrap();
-    let f = fast.run(&mut fdep, &input, &Recording::counts_only()).unwrap();
+    let f = run(&fast, &net, &input, &Recording::counts_only());
     assert_eq!(a.counts[0], f.counts[0], "same input spikes");
     for p in 1..3 {
         let (sa, sf) = (a.counts[p].sum() as f64, f.counts[p].sum() as f64);
@@ -174,8 +394,6 @@ fn an_ideal_chip_matches_fast_at_the_same_step() {
         let max_diff = a.counts[p].iter().zip(f.counts[p].iter()).map(|(x, y)| x.abs_diff(*y)).max().unwrap();
         assert!(max_diff <= 1, "layer {p}: counts differ by up to {max_diff} ({sa} vs {sf})");
     }
-    assert_eq!(a.activity.bio_time_ms, 8.0 * 120.0);
-    assert!((a.activity.hardware_time_s - 8.0 * 120.0e-3 / 1e4).abs() < 1e-15);
 }
 
 #[test]
@@ -183,28 +401,41 @@ fn runs_are_reproducible_per_seed_and_thread_count_and_noise_varies_between_runs
     let net = grid_chain(&[30, 20, 5], 6);
     let input = Encoder::regular(50.0, 100.0, 20.0).unwrap().encode(images(12, 30, 7).view()).unwrap();
     let spikey = Analog::spikey();
-    let rec = Recording::counts_only().with_checkpoints(50.0);
-    let run_on = |threads: usize| {
+    let rec =
+        Recording::counts_only().with_checkpoints(50.0).with_spikes(NeuronSelection::all(1)).for_images(2..5);
+    let run_on = |threads: usize, seed: u64| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| {
-            let mut dep = spikey.deploy(&net, 21).unwrap();
-            let first = spikey.run(&mut dep, &input, &rec).unwrap();
-            let second = spikey.run(&mut dep, &input, &rec).unwrap();
-            (first.counts, first.checkpoints, second.counts)
+            let mut dep = spikey.deploy(&net, seed).unwrap();
+            let mut first = spikey.run(&mut dep, &input, &rec).unwrap();
+            let mut second = spikey.run(&mut dep, &input, &rec).unwrap();
+            first.activity.wall_time_s = 0.0;
+            second.activity.wall_time_s = 0.0;
+            (first, second)
         })
     };
-    let (a1, c1, a2) = run_on(1);
-    let (b1, d1, b2) = run_on(2);
-    assert_eq!(a1, b1);
-    assert_eq!(c1, d1);
+    let (a1, a2) = run_on(1, 21);
+    let (b1, b2) = run_on(2, 21);
+    assert_eq!(a1, b1, "bit-identical on 1 and 2 threads");
     assert_eq!(a2, b2);
-    assert_ne!(a1, a2, "trial-to-trial noise: a second run differs");
+    assert_ne!(a1.counts, a2.counts, "trial-to-trial noise: a second run differs");
+    let (c1, _) = run_on(2, 22);
+    assert_ne!(a1.counts, c1.counts, "another chip");
+    assert_eq!(a1.spikes[0].first_image, 2);
+    assert_eq!(a1.spikes[0].times_ms.len(), 3);
+    let rec_count: usize = a1.spikes[0].times_ms[0].iter().map(Vec::len).sum();
+    assert!(rec_count as u32 >= a1.counts[1].row(2).sum(), "recorded spikes cover the window's");
     // checkpoints at 50 and 100 ms count a growing share of the final counts (window end 110 ms)
-    let cp = c1.unwrap();
+    let cp = a1.checkpoints.unwrap();
     assert_eq!(cp.times_ms, vec![50.0, 100.0]);
     assert!(cp.counts[0].iter().zip(cp.counts[1].iter()).all(|(a, b)| a <= b));
-    assert!(cp.counts[1].iter().zip(a1[2].iter()).all(|(a, b)| a <= b));
+    assert!(cp.counts[1].iter().zip(a1.counts[2].iter()).all(|(a, b)| a <= b));
     assert!(cp.counts[1].sum() > cp.counts[0].sum());
+    // an image's result does not depend on its batch for a noiseless chip
+    let quiet = Analog::spikey().with_noise(Noise::none()).unwrap();
+    let all = run(&quiet, &net, &input, &Recording::counts_only());
+    let one = run(&quiet, &net, &input.to_slice(4..5).unwrap(), &Recording::counts_only());
+    assert_eq!(all.counts[2].row(4), one.counts[2].row(0));
 }
 
 #[test]
@@ -213,15 +444,77 @@ fn weight_updates_requantise_on_the_same_chip() {
     let spikey = Analog::spikey();
     let mut dep = spikey.deploy(&net, 3).unwrap();
     let before = *dep.neuron(1, 2).unwrap();
+    let gains = dep.gains(1).unwrap().clone();
     let w = Array2::from_elem((6, 3), 0.0072);
     spikey.update_weights(&mut dep, 1, w.view()).unwrap();
     assert_eq!(dep.quantised(1).unwrap().levels, Array2::from_elem((6, 3), 7));
-    assert_eq!(*dep.neuron(1, 2).unwrap(), before, "same chip");
+    assert_eq!(*dep.neuron(1, 2).unwrap(), before, "same neurons");
+    assert_eq!(dep.gains(1).unwrap(), &gains, "same synapses");
+    assert_eq!(dep.network().projections()[1].weights, w);
+    // the update is what runs: all-zero weights silence the output layer
+    let input = spikey_encoder().encode(images(3, 10, 1).view()).unwrap();
+    spikey.update_weights(&mut dep, 1, Array2::zeros((6, 3)).view()).unwrap();
+    let out = spikey.run(&mut dep, &input, &Recording::counts_only()).unwrap();
+    assert!(out.counts[1].sum() > 0 && out.counts[2].sum() == 0);
     // a mixed-sign update is refused and leaves the deployment as it was
     let bad = array![[0.01, -0.01, 0.0], [0.0; 3], [0.0; 3], [0.0; 3], [0.0; 3], [0.0; 3]];
-    assert!(spikey.update_weights(&mut dep, 1, bad.view()).is_err());
-    assert_eq!(dep.quantised(1).unwrap().levels, Array2::from_elem((6, 3), 7));
+    assert!(matches!(spikey.update_weights(&mut dep, 1, bad.view()), Err(BackendError::DoesNotFit { .. })));
+    assert_eq!(dep.quantised(1).unwrap().levels, Array2::<i8>::zeros((6, 3)));
     assert!(matches!(spikey.update_weights(&mut dep, 5, w.view()), Err(BackendError::InvalidNetwork(_))));
+    assert!(matches!(
+        spikey.update_weights(&mut dep, 1, Array2::zeros((2, 2)).view()),
+        Err(BackendError::InvalidNetwork(_))
+    ));
+    // BrainScaleS rows rescale on update
+    let bss = Analog::brainscales();
+    let lif = brainscales_neuron().into_model().unwrap();
+    let net = SnnNetwork::feed_forward(2, vec![(lif, array![[0.02, 0.01], [0.0, 0.0]])], 1.0).unwrap();
+    let mut dep = bss.deploy(&net, 0).unwrap();
+    bss.update_weights(&mut dep, 0, array![[0.002, 0.004], [0.003, 0.0]].view()).unwrap();
+    let q = dep.quantised(0).unwrap();
+    assert_eq!(q.levels, array![[8, 15], [15, 0]]);
+    assert!((q.exc_step[0] - 0.004 / 15.0).abs() < 1e-15);
+}
+
+#[test]
+fn time_overheads_and_losses_are_reported() {
+    let net = grid_chain(&[30, 20, 5], 9);
+    let input = spikey_encoder().encode(images(4, 30, 3).view()).unwrap();
+    let spikey = Analog::spikey();
+    let mut dep = spikey.deploy(&net, 1).unwrap();
+    let out = spikey.run(&mut dep, &input, &Recording::counts_only()).unwrap();
+    let a = &out.activity;
+    assert_eq!(a.bio_time_ms, 4.0 * 350.0);
+    assert!((a.hardware_time_s - 4.0 * 0.35 / 1e4).abs() < 1e-15, "bio ÷ 10⁴");
+    assert_eq!(a.counters["run_overhead_us"], 500_000);
+    assert_eq!(a.counters["config_overhead_us"], 2_000_000, "configuration is charged to the first run");
+    assert_eq!(a.neuron_updates, 25 * 3500 * 4);
+    let again = spikey.run(&mut dep, &input, &Recording::counts_only()).unwrap();
+    assert_eq!(again.activity.counters["config_overhead_us"], 0);
+    spikey.update_weights(&mut dep, 0, net.projections()[0].weights.view()).unwrap();
+    let after = spikey.run(&mut dep, &input, &Recording::counts_only()).unwrap();
+    assert_eq!(after.activity.counters["config_overhead_us"], 2_000_000, "an update reconfigures");
+    assert_eq!(dep.runs(), 3);
+    let m = dep.mapping();
+    assert_eq!((m.neurons, m.synapses_lost), (25, 0));
+    assert!(m.units.iter().any(|u| u.kind == "synapse driver" && u.count == 50));
+    // BrainScaleS with 30 % synapse loss and 20 % input spike loss
+    let lossy =
+        Analog::with_parts(Profile::brainscales().with_losses(0.3, 0.2).unwrap(), Variability::ideal())
+            .unwrap();
+    let lif = brainscales_neuron().into_model().unwrap();
+    let big = SnnNetwork::feed_forward(100, vec![(lif, Array2::from_elem((100, 50), 0.01))], 1.0).unwrap();
+    let mut dep = lossy.deploy(&big, 4).unwrap();
+    let m = dep.mapping();
+    let frac = m.synapses_lost as f64 / 5000.0;
+    assert!((frac - 0.3).abs() < 0.03, "synapse loss {frac}");
+    assert_eq!(m.synapses + m.synapses_lost, 5000);
+    let input = brainscales_encoder().encode(Array2::<f32>::ones((2, 100)).view()).unwrap();
+    let out = lossy.run(&mut dep, &input, &Recording::counts_only()).unwrap();
+    let lost = out.activity.counters["input_spikes_lost"] as f64;
+    let sent = input.total_spikes() as f64;
+    assert!((lost / sent - 0.2).abs() < 0.02, "input spike loss {}", lost / sent);
+    assert_eq!(out.activity.spikes[0] as f64, sent - lost);
 }
 
 #[test]
@@ -231,20 +524,25 @@ fn spikey_net_on_real_mnist_loses_accuracy_on_the_analog_models() {
     let x = model.features(&test).unwrap();
     let labels = test.labels();
     let ann = model.network.predict(x.view()).unwrap();
-    let ann_acc = ann.iter().zip(labels).filter(|(p, &l)| **p == usize::from(l)).count() as f64 / 2.0;
-    for (backend, neuron, encoder, max_weight) in [
-        (Analog::spikey(), spikey_neuron(), spikey_encoder(), 0.015),
-        (Analog::brainscales(), brainscales_neuron(), brainscales_encoder(), 0.015),
-    ] {
-        let lif = neuron.into_model().unwrap();
-        let net = spikeport_convert::convert_global(&model.network, &lif, max_weight, 1.0).unwrap();
+    let ann_acc =
+        100.0 * ann.iter().zip(labels).filter(|(p, &l)| **p == usize::from(l)).count() as f64 / 200.0;
+    for platform in [Platform::Spikey, Platform::BrainScaleS] {
+        let backend = platform.backend(Variability::calibrated()).unwrap();
+        let lif = platform.paper_neuron().into_model().unwrap();
+        let net =
+            spikeport_convert::convert_global(&model.network, &lif, platform.paper_max_weight_us(), 1.0)
+                .unwrap();
         let mut dep = backend.deploy(&net, 1).unwrap();
-        let input = encoder.encode(x.view()).unwrap();
+        let input = platform.paper_encoder().encode(x.view()).unwrap();
         let out = backend.run(&mut dep, &input, &Recording::counts_only()).unwrap();
         let acc = 100.0 * out.accuracy(labels).unwrap();
-        println!("{}: {acc:.1} % (ANN {ann_acc:.1} %)", backend.profile().name);
-        assert!(acc > 50.0, "{}: {acc} %", backend.profile().name);
-        assert!(acc <= ann_acc + 2.0, "{}: {acc} % vs ANN {ann_acc} %", backend.profile().name);
+        println!("{platform:?}: {acc:.1} % (ANN {ann_acc:.1} %)");
+        assert!(acc > 40.0, "{platform:?}: {acc} % is not clearly above chance (10 %)");
+        assert!(
+            acc < ann_acc,
+            "{platform:?}: {acc} % vs ANN {ann_acc} %: the analog model must lose accuracy"
+        );
     }
     let _ = IfCondExpParams::paper_brainscales();
+    let _ = (Population::spike_source(1), Projection::new(0, 1, Array2::zeros((1, 1)), 1.0));
 }
