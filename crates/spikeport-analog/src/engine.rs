@@ -34,6 +34,7 @@
 use ndarray::Array2;
 use rand::Rng;
 use rand_distr::StandardNormal;
+use spikeport_lif::Simd;
 use spikeport_snn::timing::refractory_steps;
 use spikeport_snn::IfCondExpValidParams;
 
@@ -219,35 +220,6 @@ pub(crate) struct Scratch {
 impl Scratch {
     pub(crate) fn new(n: usize) -> Self {
         Self { v_new: vec![0.0; n], v_inf: vec![0.0; n], x: vec![0.0; n], spiked: vec![0; n] }
-    }
-}
-
-/// The widest vector unit on this CPU.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Simd {
-    /// The build's baseline (SSE2 on x86-64).
-    Baseline,
-    /// AVX2 (x86-64).
-    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-    Avx2,
-    /// AVX2 and AVX-512F (x86-64).
-    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-    Avx512,
-}
-
-impl Simd {
-    /// Detect at run time (the standard library caches the answer).
-    pub(crate) fn detect() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::is_x86_feature_detected!("avx2") {
-                if std::is_x86_feature_detected!("avx512f") {
-                    return Self::Avx512;
-                }
-                return Self::Avx2;
-            }
-        }
-        Self::Baseline
     }
 }
 

@@ -443,7 +443,7 @@ fn step_exact<F: Real, K: NeuronKernel<F>>(k: &K, st: StateSliceMut<'_, F>, out:
 #[inline]
 fn step_exact_wide<F: Real, K: NeuronKernel<F>>(k: &K, st: StateSliceMut<'_, F>, out: &mut Vec<u32>) {
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
+    if spikeport_lif::Simd::detect().has_avx2() {
         // SAFETY: AVX2, the only feature `step_exact_avx2` is compiled for, was detected
         // on this CPU just above.
         #[allow(unsafe_code)]

@@ -48,6 +48,7 @@ use spikeport_snn::timing::{check_dt, refractory_steps};
 use spikeport_snn::IfCondExpValidParams;
 
 use crate::kernel::step_each;
+use crate::simd::Simd;
 use crate::{LifError, NeuronKernel, Real, StateSliceMut};
 
 /// Propagators of the exact constant-input step for one (parameters, dt); see the
@@ -651,36 +652,6 @@ impl<F: Real> CondExpAccurate<F> {
                 k = (k + levels_down(err.to_f64() / tol.to_f64())).min(MAX_LEVEL);
             }
         }
-    }
-}
-
-/// The widest vector unit the vectorised first attempt can use on this CPU.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Simd {
-    /// The build's baseline (SSE2 on x86-64).
-    Baseline,
-    /// AVX2 (x86-64).
-    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-    Avx2,
-    /// AVX2 and AVX-512F (x86-64).
-    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-    Avx512,
-}
-
-impl Simd {
-    /// Detect at run time (the standard library caches the answer).
-    #[inline]
-    fn detect() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::is_x86_feature_detected!("avx2") {
-                if std::is_x86_feature_detected!("avx512f") {
-                    return Self::Avx512;
-                }
-                return Self::Avx2;
-            }
-        }
-        Self::Baseline
     }
 }
 

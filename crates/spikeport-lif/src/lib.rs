@@ -53,6 +53,7 @@ pub mod propagate;
 mod real;
 pub mod ring;
 pub mod schedule;
+mod simd;
 
 pub use cond_exp::{CondExpAccurate, CondExpExact, CondExpExpEuler, RkControl};
 pub use curr_exp::CurrExpExact;
@@ -63,6 +64,7 @@ pub use propagate::{DenseSynapses, SpikeBatch};
 pub use real::Real;
 pub use ring::DelayRing;
 pub use schedule::InputSchedule;
+pub use simd::Simd;
 
 use spikeport_snn::NeuronModel;
 
