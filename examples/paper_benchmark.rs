@@ -24,20 +24,18 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use spikeport::analog::{brainscales_encoder, brainscales_neuron, spikey_encoder, spikey_neuron, Analog};
 use spikeport::ann::{load_zoo, ZOO_NAMES};
 use spikeport::bench::{
     markdown_table, platform_table, run_cell, write_csv, write_json, BackendSetup, BenchError, Conversion,
-    DynBackend, Record,
+    Record,
 };
 use spikeport::convert::{ConvertError, SweepSettings, DEFAULT_PERCENTILE};
-use spikeport::cpu::{CondExpStep, Fast, Reference};
 use spikeport::data::Mnist;
-use spikeport::snn::{BackendError, Encoder, IfCondExpParams, IfCurrDeltaSubParams};
-use spikeport::spinnaker::Spinnaker;
+use spikeport::experiment::{platform, unknown, Family, PLATFORMS};
+use spikeport::snn::{BackendError, Encoder, IfCurrDeltaSubParams};
 
 const USAGE: &str =
-    "usage: paper_benchmark [--networks a,b] [--backends fast,fast-genn,reference,reference-1ms,spinnaker] [--images N] \
+    "usage: paper_benchmark [--networks a,b] [--backends fast,fast-genn,reference,reference-1ms,spinnaker,spikey,brainscales,..] [--images N] \
 [--reference-images N] [--conversion paper|per-layer|both] [--max-weight W] [--max-freq HZ] \
 [--sweep-freqs HZ,HZ,..] [--per-layer-freq HZ] [--calibration-images N] [--batch N] [--threads N] \
 [--json PATH] [--csv PATH]";
@@ -47,13 +45,6 @@ const DEFAULT_PER_LAYER_FREQ_HZ: f64 = 250.0;
 
 /// Candidate `max_weight` values (µS) of the sweeps.
 const SWEEP_WEIGHTS: [f64; 10] = [0.006, 0.007, 0.008, 0.009, 0.01, 0.012, 0.015, 0.0175, 0.02, 0.025];
-
-/// Backend names: `reference` runs at dt 0.1 ms, `reference-1ms` at 1 ms, `fast-genn` is
-/// `Fast` with GeNN's own held-current step.
-/// `spikey` and `brainscales` are the analog models (calibrated mismatch, default noise,
-/// chip seed 0) in their own paper settings (neuron, input rate and duration, DESIGN.md §4).
-const BACKENDS: [&str; 7] =
-    ["fast", "fast-genn", "reference", "reference-1ms", "spinnaker", "spikey", "brainscales"];
 
 struct Args {
     networks: Vec<String>,
@@ -146,12 +137,12 @@ fn parse_args() -> Result<Args, String> {
     }
     for n in &a.networks {
         if !ZOO_NAMES.contains(&n.as_str()) {
-            return Err(format!("unknown network `{n}`; known: {}", ZOO_NAMES.join(", ")));
+            return Err(unknown("network", n, &ZOO_NAMES).to_string());
         }
     }
     for b in &a.backends {
-        if !BACKENDS.contains(&b.as_str()) {
-            return Err(format!("unknown backend `{b}`; known: {}", BACKENDS.join(", ")));
+        if !PLATFORMS.contains(&b.as_str()) {
+            return Err(unknown("backend", b, &PLATFORMS).to_string());
         }
     }
     if a.images == 0 || a.batch == 0 {
@@ -195,7 +186,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t0 = Instant::now();
     let mnist = Mnist::load()?;
     let test = mnist.test.take(args.images.min(mnist.test.len()))?;
-    let lif = IfCondExpParams::paper_digital().into_model()?;
     let encoder = Encoder::paper_digital().with_max_freq(args.max_freq)?;
     println!(
         "spikeport paper benchmark: {} networks x {:?}, {} test images ({} on reference), {} threads",
@@ -214,25 +204,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut chosen = args.max_weight;
             let mut chosen_freq = args.max_freq;
             for backend_name in &args.backends {
-                let (backend, images): (Box<dyn DynBackend>, usize) = match backend_name.as_str() {
-                    "fast" => (Box::new(Fast::new(1.0)?), test.len()),
-                    "spinnaker" => (Box::new(Spinnaker::spinn5()), test.len()),
-                    "fast-genn" => (
-                        Box::new(Fast::new(1.0)?.with_cond_exp_step(CondExpStep::GennHeldCurrent)),
-                        test.len(),
-                    ),
-                    "spikey" => (Box::new(Analog::spikey()), test.len()),
-                    "brainscales" => (Box::new(Analog::brainscales()), test.len()),
-                    "reference-1ms" => {
-                        (Box::new(Reference::new(1.0)?), args.reference_images.min(test.len()))
-                    }
-                    _ => (Box::new(Reference::new(0.1)?), args.reference_images.min(test.len())),
-                };
+                let platform = platform(backend_name, encoder)?;
+                let is_reference = platform.family == Family::Reference;
+                let images = if is_reference { args.reference_images.min(test.len()) } else { test.len() };
                 if images == 0 {
                     continue;
                 }
                 // every non-reference backend sweeps on itself
-                let is_reference = backend_name.starts_with("reference");
                 let reuse = if is_reference { chosen } else { args.max_weight };
                 let conversion = match (conv, reuse) {
                     ("per-layer", _) => Conversion::PerLayer {
@@ -252,27 +230,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 };
                 let label =
                     if conv == "paper" { backend_name.clone() } else { format!("{backend_name} ({conv})") };
+                // the analog platforms run their own paper settings
                 let encoder = match (conv, args.per_layer_freq) {
+                    _ if platform.family == Family::Analog => platform.encoder,
                     ("per-layer", Some(f)) => encoder.with_max_freq(f)?,
                     ("per-layer", None) => encoder,
                     _ if is_reference => encoder.with_max_freq(chosen_freq)?,
                     _ => encoder,
                 };
-                // the analog platforms run their own paper settings
-                let (neuron, encoder) = match backend_name.as_str() {
-                    "spikey" => (spikey_neuron().into_model()?, spikey_encoder()),
-                    "brainscales" => (brainscales_neuron().into_model()?, brainscales_encoder()),
-                    _ => (lif, encoder),
-                };
                 let setup = BackendSetup {
                     name: label.clone(),
-                    backend,
-                    neuron,
+                    backend: platform.backend,
+                    neuron: platform.neuron,
                     encoder,
                     conversion,
                     batch_size: args.batch,
                     seed: 0,
                     checkpoint_every_ms: Some(50.0),
+                    energy_profiles: platform.energy_profiles,
                 };
                 let subset = test.take(images)?;
                 let pb = bar(images as u64, format!("{name} on {label}"));

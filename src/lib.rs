@@ -19,6 +19,10 @@
 //! | [`energy`] | `spikeport-energy` | energy per inference: platform profiles with ± and sources, host RAPL, calibration fit |
 //! | [`hil`] | `spikeport-hil` | hardware-in-the-loop training against any backend, with checkpoints |
 //! | [`bench`] | `spikeport-bench` | the experiment harness and reports |
+//!
+//! and adds [`experiment`] (the platforms of the paper's table by name, with their
+//! neuron, encoding and energy profile) and [`table`] (the paper's full results table,
+//! resumable).
 
 pub use spikeport_analog as analog;
 pub use spikeport_ann as ann;
@@ -31,3 +35,7 @@ pub use spikeport_hil as hil;
 pub use spikeport_lif as lif;
 pub use spikeport_snn as snn;
 pub use spikeport_spinnaker as spinnaker;
+
+pub mod config;
+pub mod experiment;
+pub mod table;

@@ -74,6 +74,7 @@ fn peak_growth(images: usize, batch: usize) -> usize {
         batch_size: batch,
         seed: 0,
         checkpoint_every_ms: Some(50.0),
+        energy_profiles: Vec::new(),
     };
     let base = CURRENT.load(Ordering::Relaxed);
     PEAK.store(base, Ordering::Relaxed);

@@ -23,6 +23,7 @@ fn setup(name: &str, backend: Box<dyn spikeport::bench::DynBackend>, conversion:
         batch_size: 100,
         seed: 0,
         checkpoint_every_ms: Some(50.0),
+        energy_profiles: Vec::new(),
     }
 }
 
@@ -51,6 +52,37 @@ fn nas63_paper_conversion_on_fast() {
     let last = r.accuracy_vs_time.last().unwrap();
     assert!((last.snn_accuracy_pct - r.snn_accuracy_pct).abs() < 1e-9, "last checkpoint = final counts");
     assert!(r.accuracy_vs_time[0].snn_accuracy_pct <= last.snn_accuracy_pct + 5.0);
+}
+
+#[test]
+fn records_are_priced_per_image_with_the_setup_energy_profiles() {
+    use spikeport::energy::{profiles, EnergyInput, Term};
+    let mut s = setup("fast", Box::new(Fast::new(1.0).unwrap()), Conversion::Global { max_weight: 0.009 });
+    s.energy_profiles = vec![profiles::spinn5(), profiles::genn_cpu_ryzen2600x()];
+    let r = run("spikey-net", 40, &s);
+    assert_eq!(r.energy.len(), 2);
+    let e = &r.energy[0];
+    assert_eq!((e.profile.as_str(), e.images), ("SpiNN-5", 1.0));
+    // the synaptic-event term prices the record's own per-image count
+    let syn = e.terms.iter().find(|t| t.term == Term::SynapticEvent).unwrap();
+    assert!((syn.quantity - r.synaptic_events_per_image).abs() < 1e-6 * r.synaptic_events_per_image);
+    // and the whole figure equals pricing the per-image activity by hand
+    let by_hand = EnergyInput {
+        images: 1.0,
+        neurons: r.neurons as f64,
+        spikes: r.spikes_per_image.iter().skip(1).sum(),
+        input_spikes: r.spikes_per_image[0],
+        synaptic_events: r.synaptic_events_per_image,
+        bio_time_ms: r.bio_ms_per_image,
+        hardware_time_s: r.hardware_s_per_image,
+        wall_time_s: r.wall_s_per_image,
+        ..EnergyInput::default()
+    };
+    let expected = profiles::spinn5().estimate(&by_hand).unwrap();
+    assert!((e.energy_j - expected.energy_j).abs() <= 1e-9 * expected.energy_j, "{e} vs {expected}");
+    assert!(e.sd_j > 0.0 && r.energy[1].energy_j > 0.0);
+    let host = r.host_energy.as_ref().unwrap();
+    assert!(host.energy_j > 0.0 && host.wall_time_s > 0.0);
 }
 
 #[test]

@@ -40,4 +40,7 @@ pub enum BenchError {
     /// A backend failed.
     #[error(transparent)]
     Backend(#[from] spikeport_snn::BackendError),
+    /// Pricing a run with an energy profile failed.
+    #[error(transparent)]
+    Energy(#[from] spikeport_energy::EnergyError),
 }

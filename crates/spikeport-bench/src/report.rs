@@ -9,6 +9,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use spikeport_energy::{EnergyEstimate, HostMeasurement};
 
 use crate::error::BenchError;
 
@@ -89,6 +90,24 @@ pub struct Record {
     /// [`Activity::counters`](spikeport_snn::Activity).
     #[serde(default)]
     pub platform_counters: BTreeMap<String, u64>,
+    /// Energy **per image** under each energy profile of the setup (mean ± SD in J, the
+    /// per-term breakdown with every coefficient's source, and an estimate's
+    /// assumptions); empty when the setup named no profile.
+    #[serde(default)]
+    pub energy: Vec<EnergyEstimate>,
+    /// Energy of the host running the simulation of all images (RAPL where readable,
+    /// otherwise an assumed power × wall time, as its `method` says).
+    #[serde(default)]
+    pub host_energy: Option<HostMeasurement>,
+}
+
+impl Record {
+    /// Host energy per image, J (mean, SD), if it was measured.
+    pub fn host_energy_per_image(&self) -> Option<(f64, f64)> {
+        let h = self.host_energy.as_ref()?;
+        let n = self.images.max(1) as f64;
+        Some((h.energy_j / n, h.sd_j / n))
+    }
 }
 
 /// The columns of [`markdown_table`].
@@ -268,6 +287,8 @@ mod tests {
             threads: 2,
             hardware_units: BTreeMap::new(),
             platform_counters: BTreeMap::new(),
+            energy: Vec::new(),
+            host_energy: None,
         }
     }
 

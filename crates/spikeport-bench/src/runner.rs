@@ -9,6 +9,7 @@ use spikeport_convert::{
     convert_global, convert_normalised, sweep_with, SweepResult, SweepSettings, DEFAULT_DELAY_MS,
 };
 use spikeport_data::Dataset;
+use spikeport_energy::{EnergyInput, HostMeter, Profile};
 use spikeport_snn::{
     readout, Activity, Backend, BackendError, Deployed, Encoder, IfCurrDeltaSubValidParams, MappingReport,
     NeuronModel, PlatformInfo, Recording, RunOutput, SnnNetwork, SpikeInput,
@@ -108,6 +109,10 @@ pub struct BackendSetup {
     pub seed: u64,
     /// Interval of the accuracy-vs-time checkpoints, ms; `None` records none.
     pub checkpoint_every_ms: Option<f64>,
+    /// Energy models to price the run with (e.g. [`spikeport_energy::profiles::spinn5`]
+    /// for the SpiNNaker model); each gives one [`Record::energy`] entry per image. The
+    /// host running spikeport is always measured as well ([`Record::host_energy`]).
+    pub energy_profiles: Vec<Profile>,
 }
 
 /// Progress of [`run_cell`], for progress bars.
@@ -231,6 +236,7 @@ pub fn run_cell(
     let mut window_end_ms = f64::NAN;
     let n = test.len();
     let sim_start = Instant::now();
+    let mut host = HostMeter::start();
     for (b, xb) in x.axis_chunks_iter(Axis(0), setup.batch_size).enumerate() {
         let first = b * setup.batch_size;
         let input = encoder.encode_from(xb, first as u64)?;
@@ -256,9 +262,17 @@ pub fn run_cell(
             }
         }
         activity.accumulate(&out.activity);
+        host.sample();
         progress(Progress { done: first + xb.nrows(), total: n });
     }
+    let host_energy = host.stop();
     let sim_wall = sim_start.elapsed().as_secs_f64();
+    let energy_input = EnergyInput::from_run(&activity, &mapping, &converted.network)?;
+    let energy = setup
+        .energy_profiles
+        .iter()
+        .map(|p| p.estimate(&energy_input).and_then(|e| e.per_image()))
+        .collect::<Result<Vec<_>, _>>()?;
     let nf = n as f64;
     let ann_accuracy_pct = 100.0 * ann_correct as f64 / nf;
     let snn_accuracy_pct = 100.0 * snn_correct as f64 / nf;
@@ -299,6 +313,8 @@ pub fn run_cell(
         threads: rayon::current_num_threads(),
         hardware_units: mapping.units.iter().map(|u| (u.kind.clone(), u.count)).collect(),
         platform_counters: activity.counters.clone(),
+        energy,
+        host_energy: Some(host_energy),
     })
 }
 

@@ -37,7 +37,7 @@ mod sweep;
 
 pub use error::ConvertError;
 pub use normalise::{activation_percentiles, convert_normalised, NormalisationReport, DEFAULT_PERCENTILE};
-pub use sweep::{sweep, sweep_with, SweepPoint, SweepResult, SweepSettings};
+pub use sweep::{choose, sweep, sweep_with, SweepPoint, SweepResult, SweepSettings};
 
 use ndarray::Array2;
 use spikeport_ann::Network;

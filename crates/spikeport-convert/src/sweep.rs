@@ -120,8 +120,10 @@ pub fn sweep_with(
     Ok(SweepResult { points, best, images: calibration.nrows() })
 }
 
-/// The point a sweep reports as best; see [`SweepResult::best`].
-fn choose(points: &[SweepPoint]) -> Option<SweepPoint> {
+/// The point a sweep reports as best (see [`SweepResult::best`]): the most accurate one, or
+/// the centre of the plateau when several share the best accuracy; `None` for no points.
+/// For callers that run the points themselves (e.g. a resumable sweep).
+pub fn choose(points: &[SweepPoint]) -> Option<SweepPoint> {
     let top = points.iter().map(|p| p.accuracy_pct).fold(f64::NEG_INFINITY, f64::max);
     let tied: Vec<SweepPoint> = points.iter().copied().filter(|p| p.accuracy_pct == top).collect();
     tied.get(tied.len().saturating_sub(1) / 2).copied()

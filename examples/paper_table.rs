@@ -1,0 +1,183 @@
+//! The paper's full results table (Ostrau et al. 2020, Table 2 and Fig. 3): the five zoo
+//! networks × {Reference (NEST row), Fast (GeNN CPU row), SpiNNaker, BrainScaleS, Spikey}
+//! with ANN and SNN accuracy, conversion loss, accuracy after hardware-in-the-loop training
+//! (analog), modelled time and energy per inference (± SD, with sources), synaptic events
+//! and spikes per inference. Writes `docs/results.md`, a JSON file of the cells and a
+//! JSON-lines file that lets an interrupted run resume.
+//!
+//! ```text
+//! cargo run --release --example paper_table                          # the default (about 20 min on 2 cores)
+//! cargo run --release --example paper_table -- --resume              # skip the cells already in the .jsonl file
+//! cargo run --release --example paper_table -- --networks spikey-net,nas63 --images 2000 --out /tmp/t.md
+//! ```
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use spikeport::bench::report::write_atomic;
+use spikeport::data::Mnist;
+use spikeport::table::{append_cell, read_cells, results_markdown, run_table, TableConfig, TableEvent};
+
+const USAGE: &str =
+    "usage: paper_table [--networks a,b] [--platforms a,b] [--images N] [--reference-images N] \
+[--hardware-images N] [--hil-epochs N] [--hil-train-images N] [--no-hil] [--out PATH.md] [--json PATH] \
+[--cells PATH.jsonl] [--resume] [--threads N]";
+
+struct Args {
+    cfg: TableConfig,
+    out: PathBuf,
+    json: PathBuf,
+    cells: PathBuf,
+    resume: bool,
+    threads: Option<usize>,
+}
+
+fn parse() -> Result<Args, String> {
+    let mut a = Args {
+        cfg: TableConfig::default(),
+        out: "docs/results.md".into(),
+        json: "results/paper_table.json".into(),
+        cells: "results/paper_table.cells.jsonl".into(),
+        resume: false,
+        threads: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
+        let num = |v: String| v.parse::<usize>().map_err(|_| format!("`{v}` is not a whole number"));
+        match flag.as_str() {
+            "--networks" => a.cfg.networks = value()?.split(',').map(str::to_owned).collect(),
+            "--platforms" => a.cfg.platforms = value()?.split(',').map(str::to_owned).collect(),
+            "--images" => a.cfg.images = num(value()?)?,
+            "--reference-images" => a.cfg.reference_images = num(value()?)?,
+            "--hardware-images" => a.cfg.hardware_images = num(value()?)?,
+            "--hil-epochs" => a.cfg.hil.epochs = num(value()?)?,
+            "--hil-train-images" => a.cfg.hil.train_images = num(value()?)?,
+            "--no-hil" => a.cfg.hil.enabled = false,
+            "--out" => a.out = value()?.into(),
+            "--json" => a.json = value()?.into(),
+            "--cells" => a.cells = value()?.into(),
+            "--resume" => a.resume = true,
+            "--threads" => a.threads = Some(num(value()?)?),
+            "-h" | "--help" => return Err(USAGE.into()),
+            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+        }
+    }
+    a.cfg.check().map_err(|e| e.to_string())?;
+    Ok(a)
+}
+
+/// The CPU model and core count, for the results file.
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpu}, {cores} logical cores, {} rayon threads", rayon::current_num_threads())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = match parse() {
+        Ok(a) => a,
+        Err(msg) => {
+            eprintln!("{msg}");
+            std::process::exit(2);
+        }
+    };
+    if let Some(n) = args.threads {
+        rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
+    }
+    let t0 = Instant::now();
+    let mnist = Mnist::load()?;
+    let done = if args.resume { read_cells(&args.cells)? } else { Vec::new() };
+    if !args.resume && args.cells.exists() {
+        std::fs::remove_file(&args.cells)?;
+    }
+    println!(
+        "paper table: {} networks × {} platforms, {} cells already done",
+        args.cfg.networks.len(),
+        args.cfg.platforms.len(),
+        done.len()
+    );
+    let pb = ProgressBar::new(0);
+    if let Ok(style) =
+        ProgressStyle::with_template("{prefix:>30} [{bar:30}] {pos}/{len} {msg} {elapsed_precise}")
+    {
+        pb.set_style(style.progress_chars("=> "));
+    }
+    let mut write_error = None;
+    let cells = run_table(&args.cfg, &mnist, &done, &mut |e| match e {
+        TableEvent::CellStarted { network, platform, images } => {
+            pb.reset();
+            pb.set_length(images as u64);
+            pb.set_message("images");
+            pb.set_prefix(format!("{network} on {platform}"));
+        }
+        TableEvent::Images(p) => pb.set_position(p.done as u64),
+        TableEvent::HilBatch { done, total } => {
+            pb.set_length(total as u64);
+            pb.set_message("HIL batches");
+            pb.set_position(done as u64);
+        }
+        TableEvent::CellDone { cell, resumed } => {
+            if !resumed {
+                if let Err(err) = append_cell(&args.cells, cell) {
+                    write_error.get_or_insert(err);
+                }
+            }
+            pb.suspend(|| {
+                eprintln!(
+                    "{:>10} on {:<12} done{}",
+                    cell.network,
+                    cell.platform,
+                    if resumed { " (resumed)" } else { "" }
+                )
+            });
+        }
+    })?;
+    pb.finish_and_clear();
+    if let Some(e) = write_error {
+        return Err(e.into());
+    }
+    let total = t0.elapsed().as_secs_f64();
+    let table = results_markdown(&cells);
+    let command: Vec<String> = std::env::args().skip(1).collect();
+    let mut doc = String::new();
+    doc.push_str("# Results: the paper's table on spikeport's models\n\n");
+    doc.push_str("Written by `cargo run --release --example paper_table");
+    if !command.is_empty() {
+        doc.push_str(" -- ");
+        doc.push_str(&command.join(" "));
+    }
+    doc.push_str(&format!(
+        "` on {} ({}); {:.0} s wall for the cells run in this invocation{}.\n\n",
+        machine(),
+        std::env::consts::ARCH,
+        total,
+        if done.is_empty() { "" } else { " (some cells resumed from an earlier run)" }
+    ));
+    doc.push_str(&format!(
+        "Setting: `{}` test images on the software simulators, `{}` on the reference simulator, `{}` on the \
+         hardware models; weight scales swept per platform on training images; HIL: {} epoch(s) on {} training \
+         images on the same chip (seed {}).\n\n",
+        args.cfg.images,
+        args.cfg.reference_images,
+        args.cfg.hardware_images,
+        args.cfg.hil.epochs,
+        args.cfg.hil.train_images,
+        args.cfg.seed
+    ));
+    doc.push_str(&table);
+    write_atomic(&args.out, doc.as_bytes())?;
+    let json = serde_json::to_vec_pretty(&cells)?;
+    write_atomic(&args.json, &json)?;
+    println!("{table}");
+    println!("wrote {}, {} ({total:.1} s)", args.out.display(), args.json.display());
+    Ok(())
+}

@@ -1,0 +1,238 @@
+//! Named platforms for experiments: each backend the examples and the `spikeport` command
+//! line know by name, with the neuron, input encoding and energy profile of its row in
+//! the paper's table (Ostrau et al. 2020; DESIGN.md §4–§5).
+//!
+//! ```
+//! use spikeport::experiment::{platform, PLATFORMS};
+//! use spikeport::snn::Encoder;
+//!
+//! let p = platform("spinnaker", Encoder::paper_digital())?;
+//! assert_eq!(p.energy_profiles[0].name, "SpiNN-5");
+//! assert!(PLATFORMS.contains(&"spikey"));
+//! // an unknown name suggests the closest known one
+//! let err = platform("spinaker", Encoder::paper_digital()).err().map(|e| e.to_string());
+//! assert!(err.is_some_and(|e| e.contains("did you mean `spinnaker`")));
+//! # Ok::<(), spikeport::experiment::ExperimentError>(())
+//! ```
+
+use spikeport_analog::{brainscales_encoder, brainscales_neuron, spikey_encoder, spikey_neuron, Analog};
+use spikeport_bench::DynBackend;
+use spikeport_cpu::{CondExpStep, Fast, Reference};
+use spikeport_energy::{profiles, Profile};
+use spikeport_snn::{Encoder, IfCondExpParams, NeuronModel};
+use spikeport_spinnaker::Spinnaker;
+
+/// Every platform name [`platform`] accepts, in the order of the paper's table rows.
+///
+/// * `reference`: the NEST-like simulator (f64, adaptive Dormand–Prince, dt 0.1 ms);
+///   `reference-1ms` the same at dt 1 ms.
+/// * `fast`: the GeNN-like CPU simulator (f32, dt 1 ms, held-conductance step);
+///   `fast-genn` the same with GeNN's own held-current step.
+/// * `spinnaker`: the fixed-point sPyNNaker model on one SpiNN-5 board;
+///   `spinnaker-spinn3` on a SpiNN-3 board.
+/// * `brainscales`, `spikey`: the analog models (calibrated mismatch, default noise) in
+///   their own paper settings.
+pub const PLATFORMS: [&str; 9] = [
+    "reference",
+    "reference-1ms",
+    "fast",
+    "fast-genn",
+    "spinnaker",
+    "spinnaker-spinn3",
+    "brainscales",
+    "spikey",
+    "fast-01ms",
+];
+
+/// Errors of this module.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExperimentError {
+    /// A name that is not one of the known ones.
+    #[error("unknown {what} `{name}`{}; known: {}", suggestion_text(.suggestion), .known.join(", "))]
+    Unknown {
+        /// What kind of name, e.g. `"platform"`.
+        what: &'static str,
+        /// The name given.
+        name: String,
+        /// The closest known name, if one is close.
+        suggestion: Option<String>,
+        /// Every known name.
+        known: Vec<String>,
+    },
+    /// The neuron parameters are invalid.
+    #[error(transparent)]
+    Snn(#[from] spikeport_snn::SnnError),
+    /// A backend could not be built.
+    #[error(transparent)]
+    Backend(#[from] spikeport_snn::BackendError),
+    /// A CPU simulator could not be built.
+    #[error(transparent)]
+    Cpu(#[from] spikeport_cpu::CpuError),
+}
+
+fn suggestion_text(s: &Option<String>) -> String {
+    s.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default()
+}
+
+/// The known name closest to `name` by edit distance, if it is close (at most a third of
+/// the longer name's length; 2 edits are always allowed, so a swapped pair of letters is
+/// found in short names too).
+pub fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .into_iter()
+        .map(|k| (edit_distance(name, k), k))
+        .filter(|(d, k)| *d <= (name.chars().count().max(k.chars().count()) / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance between two strings, in characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diag + usize::from(ca != cb));
+            diag = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// An unknown-name error for `name` among `known`.
+pub fn unknown(what: &'static str, name: &str, known: &[&str]) -> ExperimentError {
+    ExperimentError::Unknown {
+        what,
+        name: name.to_string(),
+        suggestion: closest(name, known.iter().copied()).map(str::to_string),
+        known: known.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// Which family a platform belongs to; decides how the harness treats it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// The accurate (slow) reference simulator: runs few images and reuses the weight
+    /// scale swept on another backend.
+    Reference,
+    /// A digital simulator or digital hardware model.
+    Digital,
+    /// An analog model (Spikey, BrainScaleS): runs its own paper setting, can be trained
+    /// in the loop.
+    Analog,
+}
+
+/// The family of the platform called `name`, if it is one of [`PLATFORMS`].
+pub fn family_of(name: &str) -> Option<Family> {
+    match name {
+        "reference" | "reference-1ms" => Some(Family::Reference),
+        "spikey" | "brainscales" => Some(Family::Analog),
+        n if PLATFORMS.contains(&n) => Some(Family::Digital),
+        _ => None,
+    }
+}
+
+/// A platform ready for [`spikeport_bench::BackendSetup`]: the backend, the neuron model
+/// and input encoding of its paper setting, and its energy profiles.
+pub struct Platform {
+    /// The name it was built from (one of [`PLATFORMS`]).
+    pub name: String,
+    /// The backend.
+    pub backend: Box<dyn DynBackend>,
+    /// Neuron model of every converted layer under the paper's global conversion.
+    pub neuron: NeuronModel,
+    /// Input encoding of the platform's paper setting (the digital ones take the encoder
+    /// passed to [`platform`]).
+    pub encoder: Encoder,
+    /// Energy models of the platform's row: SNABSuite's measured profiles for SpiNNaker,
+    /// Spikey and GeNN on a CPU, the stated-assumption estimate for BrainScaleS-1; empty
+    /// for the reference simulator (NEST row), whose energy is the host's.
+    pub energy_profiles: Vec<Profile>,
+    /// How the harness treats it.
+    pub family: Family,
+}
+
+/// The platform called `name` (one of [`PLATFORMS`]); digital platforms run `digital`
+/// (normally [`Encoder::paper_digital`]) with the paper's digital IF_cond_exp neuron
+/// ([`IfCondExpParams::paper_digital`]).
+///
+/// **Errors** with [`ExperimentError::Unknown`] (naming the closest known platform) for an
+/// unknown name.
+pub fn platform(name: &str, digital: Encoder) -> Result<Platform, ExperimentError> {
+    let lif = IfCondExpParams::paper_digital().into_model()?;
+    let fast_energy = vec![profiles::genn_cpu_ryzen2600x()];
+    let (backend, neuron, encoder, energy_profiles, family): (Box<dyn DynBackend>, _, _, _, _) = match name {
+        "reference" => (Box::new(Reference::new(0.1)?), lif, digital, Vec::new(), Family::Reference),
+        "reference-1ms" => (Box::new(Reference::new(1.0)?), lif, digital, Vec::new(), Family::Reference),
+        "fast" => (Box::new(Fast::new(1.0)?), lif, digital, fast_energy, Family::Digital),
+        "fast-01ms" => (Box::new(Fast::new(0.1)?), lif, digital, fast_energy, Family::Digital),
+        "fast-genn" => (
+            Box::new(Fast::new(1.0)?.with_cond_exp_step(CondExpStep::GennHeldCurrent)),
+            lif,
+            digital,
+            fast_energy,
+            Family::Digital,
+        ),
+        "spinnaker" => {
+            (Box::new(Spinnaker::spinn5()), lif, digital, vec![profiles::spinn5()], Family::Digital)
+        }
+        "spinnaker-spinn3" => {
+            (Box::new(Spinnaker::spinn3()), lif, digital, vec![profiles::spinn3()], Family::Digital)
+        }
+        "spikey" => (
+            Box::new(Analog::spikey()),
+            spikey_neuron().into_model()?,
+            spikey_encoder(),
+            vec![profiles::spikey()],
+            Family::Analog,
+        ),
+        "brainscales" => (
+            Box::new(Analog::brainscales()),
+            brainscales_neuron().into_model()?,
+            brainscales_encoder(),
+            vec![profiles::brainscales1()],
+            Family::Analog,
+        ),
+        other => return Err(unknown("platform", other, &PLATFORMS)),
+    };
+    Ok(Platform { name: name.to_string(), backend, neuron, encoder, energy_profiles, family })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_matches_hand_counts() {
+        assert_eq!(edit_distance("", ""), 0);
+        assert_eq!(edit_distance("abc", ""), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("spikey", "spikey"), 0);
+        assert_eq!(edit_distance("µS", "uS"), 1);
+    }
+
+    #[test]
+    fn closest_suggests_only_near_names() {
+        assert_eq!(closest("refrence", PLATFORMS), Some("reference"));
+        assert_eq!(closest("brainscale", PLATFORMS), Some("brainscales"));
+        assert_eq!(closest("loihi", PLATFORMS), None);
+        assert_eq!(closest("nas36", spikeport_ann::ZOO_NAMES), Some("nas63"));
+    }
+
+    #[test]
+    fn every_listed_platform_builds_and_unknown_ones_are_named() {
+        for name in PLATFORMS {
+            let p = platform(name, Encoder::paper_digital()).expect("listed platforms build");
+            assert_eq!(p.name, name);
+            assert_eq!(p.family == Family::Reference, name.starts_with("reference"));
+            assert_eq!(p.energy_profiles.is_empty(), name.starts_with("reference"));
+            assert_eq!(family_of(name), Some(p.family));
+        }
+        let e = platform("gpu-x", Encoder::paper_digital()).err().expect("unknown");
+        assert!(matches!(e, ExperimentError::Unknown { what: "platform", .. }), "{e}");
+    }
+}

@@ -1,0 +1,599 @@
+//! The paper's full results table: networks × platforms with ANN and SNN accuracy,
+//! conversion loss, accuracy after hardware-in-the-loop training (analog platforms),
+//! modelled time and energy per inference (± SD, with sources), synaptic events and spikes
+//! per inference. Cells a platform cannot run say why.
+//!
+//! [`run_table`] runs the cells one after another and hands each finished [`Cell`] to a
+//! callback (to append it to a results file), and skips cells it is given as already done,
+//! so an interrupted run resumes where it stopped ([`read_cells`]). [`results_markdown`]
+//! renders the table.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use spikeport_analog::Analog;
+use spikeport_ann::load_zoo;
+use spikeport_bench::{run_cell, BackendSetup, BenchError, Conversion, Progress, Record};
+use spikeport_convert::{convert_global, ConvertError, SweepSettings};
+use spikeport_data::Mnist;
+use spikeport_hil::{spikey_training_encoder, train, Control, HilConfig, HilEvent};
+use spikeport_snn::{Backend, BackendError, Encoder, Recording};
+
+use crate::experiment::{family_of, platform, unknown, ExperimentError, Family, PLATFORMS};
+
+/// Candidate `max_weight` values (µS) of the sweeps of the digital platforms.
+pub const DIGITAL_SWEEP_US: [f64; 10] = [0.006, 0.007, 0.008, 0.009, 0.01, 0.012, 0.015, 0.0175, 0.02, 0.025];
+/// Candidate `max_weight` values (µS) of the sweeps of the analog platforms. Spikey clips
+/// anything above 0.015 µS to its top weight level, so larger values trade clipped strong
+/// weights for resolution of the weak ones; BrainScaleS' per-row scales reach further.
+pub const ANALOG_SWEEP_US: [f64; 7] = [0.01, 0.0125, 0.015, 0.02, 0.025, 0.035, 0.05];
+
+/// What to run. Every field has a default ([`TableConfig::default`]) that finishes in
+/// about 20 minutes on 2 cores.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TableConfig {
+    /// Zoo networks (rows), default all five.
+    pub networks: Vec<String>,
+    /// Platforms (columns), names from [`PLATFORMS`]; default the paper's five rows:
+    /// reference (NEST), fast (GeNN CPU), spinnaker, brainscales, spikey.
+    pub platforms: Vec<String>,
+    /// Test images on `fast` and the other pure software simulators, default 10,000.
+    pub images: usize,
+    /// Test images on the reference simulator, default 100.
+    pub reference_images: usize,
+    /// Test images on the hardware models (SpiNNaker, BrainScaleS, Spikey), default 1,000.
+    pub hardware_images: usize,
+    /// Training images each sweep of the weight scale uses, default 500 (300 on hardware
+    /// models, see [`TableConfig::hardware_calibration_images`]).
+    pub calibration_images: usize,
+    /// Training images of the sweeps on the hardware models, default 300.
+    pub hardware_calibration_images: usize,
+    /// Hardware-in-the-loop training on the analog platforms.
+    pub hil: HilSettings,
+    /// Images per simulated batch, default 256.
+    pub batch: usize,
+    /// Seed of deployments (chip seed of the analog models), sweeps and HIL, default 0.
+    pub seed: u64,
+}
+
+/// Hardware-in-the-loop settings of the table (the platform's paper setting for batch size,
+/// learning rate and input; fewer epochs and images by default).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HilSettings {
+    /// Train in the loop at all, default true.
+    pub enabled: bool,
+    /// Epochs, default 1 (the paper: 5).
+    pub epochs: usize,
+    /// Training images, default 2,000 (the paper: 60,000).
+    pub train_images: usize,
+}
+
+impl Default for HilSettings {
+    fn default() -> Self {
+        Self { enabled: true, epochs: 1, train_images: 2000 }
+    }
+}
+
+impl Default for TableConfig {
+    fn default() -> Self {
+        Self {
+            networks: spikeport_ann::ZOO_NAMES.iter().map(|s| s.to_string()).collect(),
+            platforms: ["reference", "fast", "spinnaker", "brainscales", "spikey"].map(String::from).to_vec(),
+            images: 10_000,
+            reference_images: 100,
+            hardware_images: 1000,
+            calibration_images: 500,
+            hardware_calibration_images: 300,
+            hil: HilSettings::default(),
+            batch: 256,
+            seed: 0,
+        }
+    }
+}
+
+impl TableConfig {
+    /// Checks names and counts.
+    ///
+    /// **Errors** with [`TableError::Config`] naming the bad field, or
+    /// [`TableError::Experiment`] for an unknown network or platform (with the closest
+    /// known name).
+    pub fn check(&self) -> Result<(), TableError> {
+        for n in &self.networks {
+            if !spikeport_ann::ZOO_NAMES.contains(&n.as_str()) {
+                return Err(unknown("network", n, &spikeport_ann::ZOO_NAMES).into());
+            }
+        }
+        for p in &self.platforms {
+            if !PLATFORMS.contains(&p.as_str()) {
+                return Err(unknown("platform", p, &PLATFORMS).into());
+            }
+        }
+        let counts = [
+            ("images", self.images),
+            ("reference_images", self.reference_images),
+            ("hardware_images", self.hardware_images),
+            ("calibration_images", self.calibration_images),
+            ("hardware_calibration_images", self.hardware_calibration_images),
+            ("batch", self.batch),
+            ("hil.epochs", self.hil.epochs),
+            ("hil.train_images", self.hil.train_images),
+        ];
+        for (name, v) in counts {
+            if v == 0 {
+                return Err(TableError::Config { name, reason: "must be ≥ 1".into() });
+            }
+        }
+        if self.networks.is_empty() || self.platforms.is_empty() {
+            return Err(TableError::Config { name: "networks/platforms", reason: "nothing to run".into() });
+        }
+        Ok(())
+    }
+}
+
+/// Errors of the table run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TableError {
+    /// A setting is invalid.
+    #[error("invalid `{name}`: {reason}")]
+    Config {
+        /// The setting.
+        name: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// An unknown name.
+    #[error(transparent)]
+    Experiment(#[from] ExperimentError),
+    /// A cell failed.
+    #[error(transparent)]
+    Bench(#[from] BenchError),
+    /// Hardware-in-the-loop training failed.
+    #[error(transparent)]
+    Hil(#[from] spikeport_hil::HilError),
+    /// Data could not be loaded.
+    #[error(transparent)]
+    Data(#[from] spikeport_data::DataError),
+    /// The model could not be loaded or evaluated.
+    #[error(transparent)]
+    Ann(#[from] spikeport_ann::AnnError),
+    /// Conversion failed.
+    #[error(transparent)]
+    Convert(#[from] ConvertError),
+    /// A backend failed outside a cell.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    /// Encoding or readout failed.
+    #[error(transparent)]
+    Snn(#[from] spikeport_snn::SnnError),
+    /// Reading or writing a results file failed.
+    #[error("{path}: {reason}")]
+    File {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Accuracy after hardware-in-the-loop training on the cell's chip.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HilOutcome {
+    /// Test accuracy after training, same images as the cell, percent.
+    pub accuracy_pct: f64,
+    /// Epochs trained.
+    pub epochs: usize,
+    /// Training images.
+    pub train_images: usize,
+    /// Batch size.
+    pub batch_size: usize,
+    /// Learning rate.
+    pub learning_rate: f64,
+    /// Host wall time of training and the test run, s.
+    pub wall_s: f64,
+}
+
+/// One cell of the table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    /// Zoo network.
+    pub network: String,
+    /// Platform name (one of [`PLATFORMS`]).
+    pub platform: String,
+    /// The result, or why the network cannot run there.
+    pub outcome: Outcome,
+}
+
+/// A cell's result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// The cell ran.
+    Done {
+        /// The benchmark record (before HIL on analog platforms).
+        record: Box<Record>,
+        /// Accuracy after HIL on analog platforms when enabled.
+        hil: Option<HilOutcome>,
+    },
+    /// The network does not fit the platform or uses something it lacks.
+    DoesNotRun {
+        /// The platform's reason, e.g. "needs 2,410 neurons, Spikey has 384".
+        reason: String,
+    },
+}
+
+/// Why a network cannot run on a platform (so its cell is reported, not fatal).
+fn does_not_run(e: &BenchError) -> Option<&BackendError> {
+    let backend = match e {
+        BenchError::Backend(b) => b,
+        BenchError::Convert(ConvertError::Backend(b)) => b,
+        _ => return None,
+    };
+    matches!(backend, BackendError::Unsupported { .. } | BackendError::DoesNotFit { .. }).then_some(backend)
+}
+
+/// What [`run_table`] reports while it works.
+#[derive(Clone, Debug)]
+pub enum TableEvent<'a> {
+    /// A cell starts (`index` of `total`, counting skipped ones).
+    CellStarted {
+        /// Network.
+        network: &'a str,
+        /// Platform.
+        platform: &'a str,
+        /// Images it will simulate.
+        images: usize,
+    },
+    /// Images simulated in the running cell.
+    Images(Progress),
+    /// HIL batches done in the running cell.
+    HilBatch {
+        /// Done.
+        done: usize,
+        /// Total.
+        total: usize,
+    },
+    /// A cell finished (or was found finished and skipped).
+    CellDone {
+        /// The cell.
+        cell: &'a Cell,
+        /// Whether it came from `done` rather than being run now.
+        resumed: bool,
+    },
+}
+
+/// Runs every network × platform cell of `cfg` on `mnist` (test images for the cells,
+/// training images for sweeps and HIL) in row order, reusing the cells in `done` (same
+/// network and platform) instead of running them again. `on_event` sees progress and
+/// every finished cell (append it to a results file there).
+///
+/// Per platform: `fast` and the other digital platforms sweep the weight scale on
+/// themselves ([`DIGITAL_SWEEP_US`]); `reference` reuses the scale swept on the first
+/// digital platform of the row (a sweep at dt 0.1 ms would cost more than the run);
+/// the analog platforms sweep [`ANALOG_SWEEP_US`] on their own chip in their own paper
+/// setting, then train in the loop on the same chip and are tested again.
+///
+/// **Errors** for a bad config, missing data or a failure that is not "does not fit".
+pub fn run_table(
+    cfg: &TableConfig,
+    mnist: &Mnist,
+    done: &[Cell],
+    on_event: &mut dyn FnMut(TableEvent<'_>),
+) -> Result<Vec<Cell>, TableError> {
+    cfg.check()?;
+    let mut cells = Vec::new();
+    for name in &cfg.networks {
+        let model = load_zoo(name)?;
+        // the weight scale the first digital platform of the row swept (maybe in an earlier,
+        // interrupted run), for the reference simulator
+        let mut swept: Option<(f64, f64)> = cfg
+            .platforms
+            .iter()
+            .filter(|p| family_of(p) == Some(Family::Digital))
+            .find_map(|p| done.iter().find(|c| &c.network == name && &c.platform == p))
+            .and_then(|c| match &c.outcome {
+                Outcome::Done { record, .. } => record.max_weight.map(|w| (w, record.max_freq_hz)),
+                Outcome::DoesNotRun { .. } => None,
+            });
+        for pname in &cfg.platforms {
+            if let Some(c) = done.iter().find(|c| &c.network == name && &c.platform == pname) {
+                on_event(TableEvent::CellDone { cell: c, resumed: true });
+                cells.push(c.clone());
+                continue;
+            }
+            let digital = Encoder::paper_digital();
+            let p = platform(pname, digital)?;
+            let family = p.family;
+            let images = match family {
+                Family::Reference => cfg.reference_images,
+                _ if pname == "fast" || pname == "fast-genn" || pname == "fast-01ms" => cfg.images,
+                _ => cfg.hardware_images,
+            }
+            .min(mnist.test.len());
+            let calibration_images = match family {
+                Family::Reference => cfg.calibration_images,
+                _ if images == cfg.images.min(mnist.test.len()) => cfg.calibration_images,
+                _ => cfg.hardware_calibration_images,
+            };
+            let (conversion, encoder) = match (family, swept) {
+                (Family::Reference, Some((w, f))) => {
+                    (Conversion::Global { max_weight: w }, p.encoder.with_max_freq(f)?)
+                }
+                _ => (
+                    Conversion::Sweep {
+                        settings: SweepSettings {
+                            max_weights: if family == Family::Analog {
+                                ANALOG_SWEEP_US.to_vec()
+                            } else {
+                                DIGITAL_SWEEP_US.to_vec()
+                            },
+                            max_freqs_hz: Vec::new(),
+                            seed: cfg.seed,
+                        },
+                        calibration_images,
+                    },
+                    p.encoder,
+                ),
+            };
+            on_event(TableEvent::CellStarted { network: name, platform: pname, images });
+            let neuron = p.neuron;
+            let setup = BackendSetup {
+                name: pname.clone(),
+                backend: p.backend,
+                neuron,
+                encoder,
+                conversion,
+                batch_size: cfg.batch,
+                seed: cfg.seed,
+                checkpoint_every_ms: Some(50.0),
+                energy_profiles: p.energy_profiles,
+            };
+            let test = mnist.test.take(images)?;
+            let result =
+                run_cell(&model, &test, &mnist.train, &setup, &mut |pr| on_event(TableEvent::Images(pr)));
+            let outcome = match result {
+                Ok(record) => {
+                    if family == Family::Digital && swept.is_none() {
+                        swept = record.max_weight.map(|w| (w, record.max_freq_hz));
+                    }
+                    let hil = match (family, record.max_weight) {
+                        (Family::Analog, Some(w)) if cfg.hil.enabled => {
+                            Some(hil_cell(cfg, mnist, &model, pname, &setup, w, &test, on_event)?)
+                        }
+                        _ => None,
+                    };
+                    Outcome::Done { record: Box::new(record), hil }
+                }
+                Err(e) => match does_not_run(&e) {
+                    Some(why) => Outcome::DoesNotRun { reason: why.to_string() },
+                    None => return Err(e.into()),
+                },
+            };
+            let cell = Cell { network: name.clone(), platform: pname.clone(), outcome };
+            on_event(TableEvent::CellDone { cell: &cell, resumed: false });
+            cells.push(cell);
+        }
+    }
+    Ok(cells)
+}
+
+/// Trains in the loop on the cell's chip (same seed) and tests again on the same images.
+#[allow(clippy::too_many_arguments)]
+fn hil_cell(
+    cfg: &TableConfig,
+    mnist: &Mnist,
+    model: &spikeport_ann::Model,
+    pname: &str,
+    setup: &BackendSetup,
+    max_weight: f64,
+    test: &spikeport_data::Dataset,
+    on_event: &mut dyn FnMut(TableEvent<'_>),
+) -> Result<HilOutcome, TableError> {
+    let t0 = Instant::now();
+    let (backend, train_encoder, mut hc) = if pname == "spikey" {
+        (Analog::spikey(), spikey_training_encoder(), HilConfig::paper_spikey())
+    } else {
+        (Analog::brainscales(), setup.encoder, HilConfig::paper_brainscales())
+    };
+    hc.epochs = cfg.hil.epochs;
+    hc.seed = cfg.seed;
+    let net = convert_global(&model.network, &setup.neuron, max_weight, spikeport_convert::DEFAULT_DELAY_MS)?;
+    let scale = max_weight / f64::from(model.network.max_weight());
+    let train_set = mnist.train.take(cfg.hil.train_images.min(mnist.train.len()))?;
+    let (xtr, ytr) = (model.features(&train_set)?, train_set.labels().to_vec());
+    let mut dep = backend.deploy(&net, cfg.seed)?;
+    let total = ytr.len().div_ceil(hc.batch_size) * hc.epochs;
+    let mut batches = 0usize;
+    train(
+        &backend,
+        &mut dep,
+        &model.network,
+        scale,
+        &train_encoder,
+        xtr.view(),
+        &ytr,
+        &hc,
+        None,
+        &mut |e| {
+            if matches!(e, HilEvent::Batch { .. }) {
+                batches += 1;
+                on_event(TableEvent::HilBatch { done: batches, total });
+            }
+            Control::Continue
+        },
+    )?;
+    let xt = model.features(test)?;
+    let mut correct = 0usize;
+    let mut start = 0usize;
+    for xb in xt.axis_chunks_iter(ndarray::Axis(0), cfg.batch) {
+        let input = setup.encoder.encode_from(xb, start as u64)?;
+        let out = backend.run(&mut dep, &input, &Recording::counts_only())?;
+        let labels = &test.labels()[start..start + xb.nrows()];
+        correct += (out.accuracy(labels)? * xb.nrows() as f64).round() as usize;
+        start += xb.nrows();
+    }
+    Ok(HilOutcome {
+        accuracy_pct: 100.0 * correct as f64 / test.len() as f64,
+        epochs: hc.epochs,
+        train_images: ytr.len(),
+        batch_size: hc.batch_size,
+        learning_rate: hc.lr,
+        wall_s: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// Reads the cells of a JSON-lines results file written by [`append_cell`]; a missing file
+/// is no cells, and a torn last line (a run killed while writing it) is ignored.
+///
+/// **Errors** with [`TableError::File`] if the file cannot be read or a line other than
+/// the last is not a cell.
+pub fn read_cells(path: &Path) -> Result<Vec<Cell>, TableError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(TableError::File { path: path.display().to_string(), reason: e.to_string() }),
+    };
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let mut cells = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        match serde_json::from_str::<Cell>(line) {
+            Ok(c) => cells.push(c),
+            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
+            Err(e) => {
+                return Err(TableError::File {
+                    path: path.display().to_string(),
+                    reason: format!("line {}: not a table cell: {e}", i + 1),
+                })
+            }
+        }
+    }
+    Ok(cells)
+}
+
+/// Appends `cell` as one JSON line to `path` (created with its folder if missing) and
+/// flushes it to disk.
+///
+/// **Errors** with [`TableError::File`] if writing fails.
+pub fn append_cell(path: &Path, cell: &Cell) -> Result<(), TableError> {
+    let err = |e: &dyn std::fmt::Display| TableError::File {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
+    }
+    let mut line = serde_json::to_string(cell).map_err(|e| err(&e))?;
+    line.push('\n');
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| err(&e))?;
+    f.write_all(line.as_bytes()).map_err(|e| err(&e))?;
+    f.sync_all().map_err(|e| err(&e))
+}
+
+fn sig(x: f64) -> String {
+    spikeport_energy::model::si(x, "J")
+}
+
+/// Energy per inference of a record as `mean ± SD` with the profile's name and kind; the
+/// host's energy for platforms without a profile (the reference simulator).
+pub fn energy_text(r: &Record) -> String {
+    if let Some(e) = r.energy.first() {
+        let est = if e.kind == spikeport_energy::ProfileKind::Estimate { ", estimate" } else { "" };
+        format!("{} ± {} ({}{est})", sig(e.energy_j), sig(e.sd_j), e.profile)
+    } else if let Some((m, sd)) = r.host_energy_per_image() {
+        let how = match &r.host_energy {
+            Some(h) if h.is_measured() => "host, RAPL",
+            _ => "host, assumed power",
+        };
+        format!("{} ± {} ({how})", sig(m), sig(sd))
+    } else {
+        "—".into()
+    }
+}
+
+/// The table as Markdown: one row per cell, with the columns of the paper's table, then the
+/// energy sources and assumptions used.
+pub fn results_markdown(cells: &[Cell]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| network | platform | images | ANN acc. (%) | SNN acc. (%) | conv. loss (pp) | after HIL (%) | \
+         modelled time / inference | energy / inference | syn. events / inference | spikes / inference | max_weight (µS) |"
+    );
+    let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|");
+    for c in cells {
+        match &c.outcome {
+            Outcome::Done { record: r, hil } => {
+                let spikes: f64 = r.spikes_per_image.iter().skip(1).sum();
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {:.3e} | {:.0} | {} |",
+                    c.network,
+                    c.platform,
+                    r.images,
+                    r.ann_accuracy_pct,
+                    r.snn_accuracy_pct,
+                    r.conversion_loss_pp,
+                    hil.as_ref().map_or("—".into(), |h| format!("{:.2}", h.accuracy_pct)),
+                    spikeport_energy::model::si(r.hardware_s_per_image, "s"),
+                    energy_text(r),
+                    r.synaptic_events_per_image,
+                    spikes,
+                    r.max_weight.map_or("—".into(), |w| w.to_string()),
+                );
+            }
+            Outcome::DoesNotRun { reason } => {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | — | | | | | | does not run: {reason} | | | |",
+                    c.network, c.platform
+                );
+            }
+        }
+    }
+    // the sources of every energy figure, once per profile
+    let mut seen = BTreeSet::new();
+    let mut notes = String::new();
+    for c in cells {
+        if let Outcome::Done { record, .. } = &c.outcome {
+            for e in &record.energy {
+                if seen.insert(e.profile.clone()) {
+                    let _ = writeln!(notes, "* **{}** ({}):", e.profile, e.kind);
+                    for t in &e.terms {
+                        // "J per spike" → value in J with an SI prefix, then " per spike"
+                        let unit = t.term.coefficient_unit();
+                        let (base, rest) = unit.split_once(' ').unwrap_or((unit, ""));
+                        let _ = writeln!(
+                            notes,
+                            "  * {}: {} ± {} {rest} — {}",
+                            t.term.label(),
+                            spikeport_energy::model::si(t.coefficient.value, base),
+                            spikeport_energy::model::si(t.coefficient.sd, base),
+                            t.coefficient.source
+                        );
+                    }
+                    for a in &e.assumptions {
+                        let _ = writeln!(notes, "  * assumption: {a}");
+                    }
+                }
+            }
+            if record.energy.is_empty() {
+                if let Some(h) = &record.host_energy {
+                    if seen.insert(format!("host {}", c.platform)) {
+                        let _ = writeln!(notes, "* **host** (`{}`): {}", c.platform, h.method_text());
+                    }
+                }
+            }
+        }
+    }
+    if !notes.is_empty() {
+        let _ = writeln!(s, "\nEnergy sources (± is 1 SD):\n");
+        s.push_str(&notes);
+    }
+    s
+}

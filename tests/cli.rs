@@ -1,0 +1,90 @@
+//! The `spikeport` command line: bad input gives a clear error and a failing exit code;
+//! a table run resumes, skipping finished cells; outputs are written.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn spikeport(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spikeport"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the spikeport binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn unknown_config_keys_are_named_with_a_suggestion() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cfg = dir.path().join("t.toml");
+    std::fs::write(&cfg, "networks = [\"spikey-net\"]\n[hil]\nepoch = 2\n").expect("write");
+    let o = spikeport(&["table", "--config", cfg.to_str().expect("utf-8")], dir.path());
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("unknown key `epoch` in [hil]") && e.contains("did you mean `epochs`?"), "{e}");
+}
+
+#[test]
+fn unknown_names_and_bad_values_fail_clearly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let o = spikeport(&["run", "--platform", "spinaker", "--images", "1"], dir.path());
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("did you mean `spinnaker`?"), "{}", stderr(&o));
+
+    let o = spikeport(&["run", "--network", "nas36", "--images", "1"], dir.path());
+    assert!(stderr(&o).contains("did you mean `nas63`?"), "{}", stderr(&o));
+
+    let cfg = dir.path().join("r.toml");
+    std::fs::write(&cfg, "images = \"many\"\n").expect("write");
+    let o = spikeport(&["run", "--config", cfg.to_str().expect("utf-8")], dir.path());
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("r.toml"), "{}", stderr(&o));
+
+    let o = spikeport(&["energy", "--profile", "spin5", "--input", "x.json"], dir.path());
+    assert!(stderr(&o).contains("did you mean `spinn5`?"), "{}", stderr(&o));
+
+    let o = spikeport(&["run", "--conversion", "per_layer", "--images", "1"], dir.path());
+    assert!(stderr(&o).contains("did you mean `per-layer`?"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_table_resumes_and_writes_its_outputs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cfg = dir.path().join("t.toml");
+    std::fs::write(
+        &cfg,
+        "networks = [\"spikey-net\"]\nplatforms = [\"fast\", \"reference-1ms\"]\nimages = 30\nreference_images = 5\n\
+         calibration_images = 30\n",
+    )
+    .expect("write");
+    let args = ["table", "--config", cfg.to_str().expect("utf-8"), "--out", "t.md", "--cells", "cells.jsonl"];
+    let o = spikeport(&[&args[..], &["--json", "t.json"]].concat(), dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = std::fs::read_to_string(dir.path().join("t.md")).expect("table written");
+    assert!(
+        md.contains("| spikey-net | fast | 30 |") && md.contains("| spikey-net | reference-1ms | 5 |"),
+        "{md}"
+    );
+    assert!(md.contains("GeNN Ryzen 2600X"), "the fast row is priced: {md}");
+    let cells = std::fs::read_to_string(dir.path().join("cells.jsonl")).expect("cells written");
+    assert_eq!(cells.lines().count(), 2);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("t.json")).expect("json"))
+            .expect("valid");
+    assert_eq!(json.as_array().map(Vec::len), Some(2));
+
+    // drop the second cell as a killed run would have, tearing its line: resume runs only it
+    let first = cells.lines().next().expect("a line");
+    std::fs::write(dir.path().join("cells.jsonl"), format!("{first}\n{{\"network\":\"spik")).expect("write");
+    let o = spikeport(&[&args[..], &["--resume"]].concat(), dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("spikey-net on fast: done (resumed)"), "{e}");
+    assert!(
+        e.contains("spikey-net on reference-1ms: done") && !e.contains("reference-1ms: done (resumed)"),
+        "{e}"
+    );
+}
