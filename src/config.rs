@@ -354,6 +354,12 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_table_file_is_the_default_of_the_paper_table_example() {
+        let t: TableConfig = parse(include_str!("../examples/paper_table.toml"), "paper_table.toml").expect("valid");
+        assert_eq!(t, TableConfig::default());
+    }
+
+    #[test]
     fn table_values_are_read() {
         let t: TableConfig =
             parse("networks = [\"spikey-net\"]\nimages = 100\n[hil]\nepochs = 3\n", "t.toml").expect("valid");
