@@ -17,7 +17,10 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use spikeport::bench::report::write_atomic;
 use spikeport::data::Mnist;
-use spikeport::table::{append_cell, read_cells, results_markdown, run_table, TableConfig, TableEvent};
+use spikeport::plot::{accuracy_vs_time, energy_vs_accuracy};
+use spikeport::table::{
+    append_cell, energy_points, read_cells, records, results_markdown, run_table, TableConfig, TableEvent,
+};
 
 const USAGE: &str =
     "usage: paper_table [--networks a,b] [--platforms a,b] [--images N] [--reference-images N] \
@@ -174,6 +177,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         args.cfg.seed
     ));
     doc.push_str(&table);
+    // the figures, beside the results file
+    let fig_dir = args.out.parent().unwrap_or(std::path::Path::new(".")).join("figures");
+    std::fs::create_dir_all(&fig_dir)?;
+    let recs = records(&cells);
+    let avt = accuracy_vs_time(&recs, &fig_dir.join("accuracy_vs_time"))?;
+    let eva = energy_vs_accuracy(&energy_points(&cells), &fig_dir.join("energy_vs_accuracy"))?;
+    doc.push_str("\n## Figures\n\n");
+    for (w, what) in [
+        (&avt, "Accuracy vs simulated time per image"),
+        (&eva, "Energy per inference vs accuracy (before HIL)"),
+    ] {
+        let rel = |p: &std::path::Path| {
+            p.file_name().map(|f| format!("figures/{}", f.to_string_lossy())).unwrap_or_default()
+        };
+        doc.push_str(&format!("![{what}]({}) ([PNG]({}))\n\n", rel(&w.svg), rel(&w.png)));
+    }
     write_atomic(&args.out, doc.as_bytes())?;
     let json = serde_json::to_vec_pretty(&cells)?;
     write_atomic(&args.json, &json)?;

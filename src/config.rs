@@ -355,7 +355,8 @@ mod tests {
 
     #[test]
     fn the_shipped_table_file_is_the_default_of_the_paper_table_example() {
-        let t: TableConfig = parse(include_str!("../examples/paper_table.toml"), "paper_table.toml").expect("valid");
+        let t: TableConfig =
+            parse(include_str!("../examples/paper_table.toml"), "paper_table.toml").expect("valid");
         assert_eq!(t, TableConfig::default());
     }
 

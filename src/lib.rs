@@ -19,6 +19,7 @@
 //! | [`energy`] | `spikeport-energy` | energy per inference: platform profiles with ± and sources, host RAPL, calibration fit |
 //! | [`hil`] | `spikeport-hil` | hardware-in-the-loop training against any backend, with checkpoints |
 //! | [`bench`] | `spikeport-bench` | the experiment harness and reports |
+//! | [`plot`] | `spikeport-plot` | figures (SVG, PNG): accuracy vs time, energy vs accuracy, accuracy over chip seeds |
 //!
 //! and adds [`experiment`] (the platforms of the paper's table by name, with their
 //! neuron, encoding and energy profile) and [`table`] (the paper's full results table,
@@ -33,6 +34,7 @@ pub use spikeport_data as data;
 pub use spikeport_energy as energy;
 pub use spikeport_hil as hil;
 pub use spikeport_lif as lif;
+pub use spikeport_plot as plot;
 pub use spikeport_snn as snn;
 pub use spikeport_spinnaker as spinnaker;
 

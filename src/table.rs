@@ -274,8 +274,9 @@ pub enum TableEvent<'a> {
 /// every finished cell (append it to a results file there).
 ///
 /// Per platform: `fast` and the other digital platforms sweep the weight scale on
-/// themselves ([`DIGITAL_SWEEP_US`]); `reference` reuses the scale swept on the first
-/// digital platform of the row (a sweep at dt 0.1 ms would cost more than the run);
+/// themselves ([`DIGITAL_SWEEP_US`]); `reference` runs after them and reuses the scale swept
+/// on the first digital platform of the row (a sweep at dt 0.1 ms would cost more than the
+/// run; it sweeps only when the row has no digital platform);
 /// the analog platforms sweep [`ANALOG_SWEEP_US`] on their own chip in their own paper
 /// setting, then train in the loop on the same chip and are tested again.
 ///
@@ -301,10 +302,16 @@ pub fn run_table(
                 Outcome::Done { record, .. } => record.max_weight.map(|w| (w, record.max_freq_hz)),
                 Outcome::DoesNotRun { .. } => None,
             });
-        for pname in &cfg.platforms {
+        // the reference simulator runs after the others, so it can reuse their weight scale
+        // instead of sweeping at dt 0.1 ms; the row keeps the configured order
+        let mut order: Vec<usize> = (0..cfg.platforms.len()).collect();
+        order.sort_by_key(|&i| family_of(&cfg.platforms[i]) == Some(Family::Reference));
+        let mut row: Vec<Option<Cell>> = vec![None; cfg.platforms.len()];
+        for i in order {
+            let pname = &cfg.platforms[i];
             if let Some(c) = done.iter().find(|c| &c.network == name && &c.platform == pname) {
                 on_event(TableEvent::CellDone { cell: c, resumed: true });
-                cells.push(c.clone());
+                row[i] = Some(c.clone());
                 continue;
             }
             let digital = Encoder::paper_digital();
@@ -377,8 +384,9 @@ pub fn run_table(
             };
             let cell = Cell { network: name.clone(), platform: pname.clone(), outcome };
             on_event(TableEvent::CellDone { cell: &cell, resumed: false });
-            cells.push(cell);
+            row[i] = Some(cell);
         }
+        cells.extend(row.into_iter().flatten());
     }
     Ok(cells)
 }
@@ -497,6 +505,43 @@ pub fn append_cell(path: &Path, cell: &Cell) -> Result<(), TableError> {
 
 fn sig(x: f64) -> String {
     spikeport_energy::model::si(x, "J")
+}
+
+/// One point per finished cell for [`spikeport_plot::energy_vs_accuracy`]: SNN accuracy
+/// (before HIL) and the energy per inference of the platform's profile, or the host's
+/// (labelled `PLATFORM (host)`) for platforms without a profile.
+pub fn energy_points(cells: &[Cell]) -> Vec<spikeport_plot::EnergyPoint> {
+    cells
+        .iter()
+        .filter_map(|c| {
+            let Outcome::Done { record: r, .. } = &c.outcome else { return None };
+            let (platform, energy_j, energy_sd_j) = match r.energy.first() {
+                Some(e) => (e.profile.clone(), e.energy_j, e.sd_j),
+                None => {
+                    let (m, sd) = r.host_energy_per_image()?;
+                    (format!("{} (host)", c.platform), m, sd)
+                }
+            };
+            Some(spikeport_plot::EnergyPoint {
+                network: c.network.clone(),
+                platform,
+                accuracy_pct: r.snn_accuracy_pct,
+                energy_j,
+                energy_sd_j,
+            })
+        })
+        .collect()
+}
+
+/// The records of the finished cells.
+pub fn records(cells: &[Cell]) -> Vec<Record> {
+    cells
+        .iter()
+        .filter_map(|c| match &c.outcome {
+            Outcome::Done { record, .. } => Some((**record).clone()),
+            Outcome::DoesNotRun { .. } => None,
+        })
+        .collect()
 }
 
 /// Energy per inference of a record as `mean ± SD` with the profile's name and kind; the

@@ -56,7 +56,7 @@ fn a_table_resumes_and_writes_its_outputs() {
     let cfg = dir.path().join("t.toml");
     std::fs::write(
         &cfg,
-        "networks = [\"spikey-net\"]\nplatforms = [\"fast\", \"reference-1ms\"]\nimages = 30\nreference_images = 5\n\
+        "networks = [\"spikey-net\"]\nplatforms = [\"reference-1ms\", \"fast\"]\nimages = 30\nreference_images = 5\n\
          calibration_images = 30\n",
     )
     .expect("write");
@@ -75,6 +75,11 @@ fn a_table_resumes_and_writes_its_outputs() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("t.json")).expect("json"))
             .expect("valid");
     assert_eq!(json.as_array().map(Vec::len), Some(2));
+    // rows keep the configured order, but the reference ran after `fast` and reused its scale
+    let w = |i: usize| json[i]["outcome"]["record"]["max_weight"].as_f64();
+    assert_eq!(json[0]["platform"], "reference-1ms");
+    assert!(w(0).is_some() && w(0) == w(1), "{:?} vs {:?}", w(0), w(1));
+    assert!(md.find("| reference-1ms |") < md.find("| fast |"));
 
     // drop the second cell as a killed run would have, tearing its line: resume runs only it
     let first = cells.lines().next().expect("a line");

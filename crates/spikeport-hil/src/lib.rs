@@ -78,8 +78,12 @@ pub struct HilConfig {
     /// (duration × rate)); the input encoder's maximum rate makes the input layer's
     /// activation the pixel value.
     pub norm_rate_hz: f64,
-    /// Range every weight is clipped to after each step; `None`: `[0, initial largest
-    /// weight]` (the paper's non-negative networks).
+    /// Range every weight is clipped to after each step. `None` (the default) keeps every
+    /// weight on the side of zero it started on, within the initial extremes: a weight that
+    /// started ≥ 0 stays in `[0, initial largest weight]` (the paper's rule for its
+    /// non-negative networks), one that started < 0 stays in `[initial smallest weight, 0]`,
+    /// so that no synapse has to change its receptor (which hardware cannot do without
+    /// re-mapping) and a signed network keeps its inhibition.
     pub clip: Option<(f64, f64)>,
     /// Train only the last layer.
     pub last_layer_only: bool,
@@ -316,6 +320,7 @@ pub fn train<B: Backend>(
     }
     let initial: Vec<Array2<f64>> = ann.layers().iter().map(|l| to_f64(l.weight())).collect();
     let top = initial.iter().flat_map(|w| w.iter().copied()).fold(0.0f64, f64::max);
+    let bottom = initial.iter().flat_map(|w| w.iter().copied()).fold(0.0f64, f64::min);
     let mut state = match checkpoint.filter(|p| p.exists()) {
         Some(p) => {
             let cp = read_checkpoint(p)?;
@@ -335,7 +340,7 @@ pub fn train<B: Backend>(
         }
         None => Checkpoint {
             weights: initial.iter().map(|w| (w.nrows(), w.ncols(), w.iter().copied().collect())).collect(),
-            clip: config.clip.unwrap_or((0.0, top)),
+            clip: config.clip.unwrap_or((bottom, top)),
             epoch: 0,
             batch: 0,
             epoch_accuracy_pct: Vec::new(),
@@ -378,7 +383,17 @@ pub fn train<B: Backend>(
             let first = if config.last_layer_only { weights.len() - 1 } else { 0 };
             for k in first..weights.len() {
                 let (lo, hi) = state.clip;
-                weights[k].zip_mut_with(&grads[k], |w, g| *w = (*w - config.lr * g).clamp(lo, hi));
+                if config.clip.is_some() {
+                    weights[k].zip_mut_with(&grads[k], |w, g| *w = (*w - config.lr * g).clamp(lo, hi));
+                } else {
+                    // each weight stays on its initial side of zero
+                    ndarray::Zip::from(&mut weights[k]).and(&grads[k]).and(&initial[k]).for_each(
+                        |w, g, w0| {
+                            let (a, b) = if *w0 < 0.0 { (lo.min(0.0), 0.0) } else { (0.0, hi.max(0.0)) };
+                            *w = (*w - config.lr * g).clamp(a, b);
+                        },
+                    );
+                }
                 backend.update_weights(dep, k, (&weights[k] * scale).view())?;
             }
             state.epoch_tally.0 += correct;

@@ -212,3 +212,42 @@ fn an_interrupted_run_resumes_to_the_same_weights() {
         "training changed weights"
     );
 }
+
+#[test]
+fn the_default_clip_keeps_every_weight_on_its_side_of_zero() {
+    // nas63 has inhibitory (negative) weights; the paper's [0, max] clip would zero them all
+    let model = spikeport_ann::load_zoo("nas63").unwrap();
+    let train_set = spikeport_data::Mnist::load().unwrap().train.take(20).unwrap();
+    let x = model.features(&train_set).unwrap();
+    let y = train_set.labels().to_vec();
+    let lif = spikeport_analog::brainscales_neuron().into_model().unwrap();
+    let net = spikeport_convert::convert_global(&model.network, &lif, 0.02, 1.0).unwrap();
+    let b = Analog::new(Profile::brainscales(), Mismatch::ideal(), Noise::none()).unwrap();
+    let mut dep = b.deploy(&net, 0).unwrap();
+    // a large step, so that many weights are pushed to their bounds
+    let cfg = HilConfig { batch_size: 10, epochs: 1, lr: 5.0, ..HilConfig::paper_brainscales() };
+    let scale = 0.02 / f64::from(model.network.max_weight());
+    let enc = spikeport_analog::brainscales_encoder();
+    let r = train(&b, &mut dep, &model.network, scale, &enc, x.view(), &y, &cfg, None, &mut |_| {
+        Control::Continue
+    })
+    .unwrap();
+    let (mut negative, mut moved) = (0usize, 0usize);
+    // the initial extremes over all layers
+    let all = || model.network.layers().iter().flat_map(|l| l.weight().iter().copied().collect::<Vec<_>>());
+    let (lo, hi) = (all().fold(0.0f32, f32::min), all().fold(0.0f32, f32::max));
+    for (before, after) in model.network.layers().iter().zip(r.network.layers()) {
+        let (w0, w1) = (before.weight(), after.weight());
+        for (&a, &b) in w0.iter().zip(w1.iter()) {
+            if a < 0.0 {
+                assert!(b <= 0.0 && b >= lo - 1e-6, "a negative weight left its range: {a} -> {b}");
+                negative += usize::from(b < 0.0);
+            } else {
+                assert!(b >= 0.0 && b <= hi + 1e-6, "a non-negative weight left its range: {a} -> {b}");
+            }
+            moved += usize::from(a != b);
+        }
+    }
+    assert!(moved > 100, "the step changed weights ({moved})");
+    assert!(negative > 1000, "inhibition survives training ({negative} negative weights)");
+}
