@@ -30,7 +30,7 @@ pub const DIGITAL_SWEEP_US: [f64; 10] = [0.006, 0.007, 0.008, 0.009, 0.01, 0.012
 /// Candidate `max_weight` values (µS) of the sweeps of the analog platforms. Spikey clips
 /// anything above 0.015 µS to its top weight level, so larger values trade clipped strong
 /// weights for resolution of the weak ones; BrainScaleS' per-row scales reach further.
-pub const ANALOG_SWEEP_US: [f64; 7] = [0.01, 0.0125, 0.015, 0.02, 0.025, 0.035, 0.05];
+pub const ANALOG_SWEEP_US: [f64; 7] = [0.01, 0.015, 0.02, 0.03, 0.05, 0.07, 0.1];
 
 /// What to run. Every field has a default ([`TableConfig::default`]) that finishes in
 /// about 20 minutes on 2 cores.
@@ -46,12 +46,12 @@ pub struct TableConfig {
     pub images: usize,
     /// Test images on the reference simulator, default 100.
     pub reference_images: usize,
-    /// Test images on the hardware models (SpiNNaker, BrainScaleS, Spikey), default 1,000.
+    /// Test images on the hardware models (SpiNNaker, BrainScaleS, Spikey), default 500.
     pub hardware_images: usize,
-    /// Training images each sweep of the weight scale uses, default 500 (300 on hardware
+    /// Training images each sweep of the weight scale uses, default 500 (200 on hardware
     /// models, see [`TableConfig::hardware_calibration_images`]).
     pub calibration_images: usize,
-    /// Training images of the sweeps on the hardware models, default 300.
+    /// Training images of the sweeps on the hardware models, default 200.
     pub hardware_calibration_images: usize,
     /// Hardware-in-the-loop training on the analog platforms.
     pub hil: HilSettings,
@@ -87,9 +87,9 @@ impl Default for TableConfig {
             platforms: ["reference", "fast", "spinnaker", "brainscales", "spikey"].map(String::from).to_vec(),
             images: 10_000,
             reference_images: 100,
-            hardware_images: 1000,
+            hardware_images: 500,
             calibration_images: 500,
-            hardware_calibration_images: 300,
+            hardware_calibration_images: 200,
             hil: HilSettings::default(),
             batch: 256,
             seed: 0,
