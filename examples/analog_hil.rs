@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release --example analog_hil                      # 10 chip seeds, both platforms (reduced setting)
 //! cargo run --release --example analog_hil -- --seeds 3 --images 500
+//! cargo run --release --example analog_hil -- --json results/seeds.json --figures docs/figures
 //! cargo run --release --example analog_hil -- --paper           # the paper's HIL setting: 5 epochs on all 60,000
 //!                                                               # training images, 10,000 test images (hours)
 //! ```
@@ -31,6 +32,7 @@ use spikeport::ann::load_zoo;
 use spikeport::convert::{sweep, SweepSettings};
 use spikeport::data::Mnist;
 use spikeport::hil::{spikey_training_encoder, train, Control, HilConfig, HilEvent};
+use spikeport::plot::{seed_spread, SeedStudy};
 use spikeport::snn::{Backend, Encoder, Recording};
 
 /// Candidate `max_weight` values (µS); Spikey clips anything above 0.015 µS to level 15.
@@ -41,10 +43,12 @@ struct Args {
     images: usize,
     train_images: usize,
     epochs: usize,
+    json: Option<std::path::PathBuf>,
+    figures: Option<std::path::PathBuf>,
 }
 
 fn parse() -> Result<Args, String> {
-    let mut a = Args { seeds: 10, images: 1000, train_images: 2000, epochs: 1 };
+    let mut a = Args { seeds: 10, images: 1000, train_images: 2000, epochs: 1, json: None, figures: None };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut num = |name: &str| -> Result<usize, String> {
@@ -59,6 +63,8 @@ fn parse() -> Result<Args, String> {
             "--images" => a.images = num("--images")?,
             "--train-images" => a.train_images = num("--train-images")?,
             "--epochs" => a.epochs = num("--epochs")?,
+            "--json" => a.json = Some(it.next().ok_or("--json needs a path")?.into()),
+            "--figures" => a.figures = Some(it.next().ok_or("--figures needs a folder")?.into()),
             "--paper" => {
                 a.images = 10_000;
                 a.train_images = 60_000;
@@ -67,7 +73,7 @@ fn parse() -> Result<Args, String> {
             other => {
                 return Err(format!(
                     "unknown argument `{other}`; usage: analog_hil [--seeds N] [--images N] \
-                     [--train-images N] [--epochs N] [--paper]"
+                     [--train-images N] [--epochs N] [--paper] [--json PATH] [--figures DIR]"
                 ))
             }
         }
@@ -111,6 +117,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if args.images < 10_000 || args.epochs < 5 { " (reduced setting; --paper for the full one)" } else { "" }
     );
     let mut summary = Vec::new();
+    let mut studies: Vec<SeedStudy> = Vec::new();
     let mut rows = Vec::new();
     for platform in ["Spikey", "BrainScaleS"] {
         let (backend, neuron, encoder, train_encoder, mut cfg): (Analog, _, Encoder, Encoder, HilConfig) =
@@ -191,6 +198,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let ideal = Analog::new(backend.profile().clone(), Mismatch::ideal(), Noise::none())?;
         let mut dep = ideal.deploy(&net, 0)?;
         let ideal_acc = accuracy(&ideal, &mut dep)?;
+        studies.push(SeedStudy {
+            platform: platform.to_string(),
+            ann_pct: ann_acc,
+            ideal_pct: Some(ideal_acc),
+            before: before.clone(),
+            after: after.clone(),
+        });
         summary.push((platform, max_weight, mean_sd(&before), mean_sd(&after), ideal_acc));
     }
     println!();
@@ -206,6 +220,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("|---|---:|---:|---:|---:|---:|");
     for (p, w, (bm, bs), (am, as_), ideal) in summary {
         println!("| {p} | {w} | {ann_acc:.2} | {ideal:.2} | {bm:.2} ± {bs:.2} | {am:.2} ± {as_:.2} |");
+    }
+    if let Some(p) = &args.json {
+        let mut bytes = serde_json::to_vec_pretty(&studies)?;
+        bytes.push(b'\n');
+        spikeport::bench::report::write_atomic(p, &bytes)?;
+        println!("wrote {}", p.display());
+    }
+    if let Some(dir) = &args.figures {
+        std::fs::create_dir_all(dir)?;
+        let w = seed_spread(&studies, &dir.join("seed_spread"))?;
+        println!("wrote {} and {}", w.svg.display(), w.png.display());
     }
     println!();
     println!("total {:.1} s", t0.elapsed().as_secs_f64());
