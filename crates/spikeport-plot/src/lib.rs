@@ -325,7 +325,9 @@ pub fn energy_vs_accuracy(points: &[EnergyPoint], stem: &Path) -> Result<Written
     let ylo = ((amin - 3.0) / 5.0).floor().max(0.0) * 5.0;
     render!(stem, |root| {
         root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(root)
+        // the legend gets its own column on the right, so it never hides a point
+        let (plot, legend) = root.split_horizontally(SIZE.0 - 200);
+        let mut chart = ChartBuilder::on(&plot)
             .caption("Energy per inference vs accuracy", (FAMILY, 24))
             .margin(15)
             .x_label_area_size(50)
@@ -344,14 +346,11 @@ pub fn energy_vs_accuracy(points: &[EnergyPoint], stem: &Path) -> Result<Written
             let c = colour(pi);
             let mine: Vec<&EnergyPoint> = points.iter().filter(|p| p.platform == *platform).collect();
             // error bars, carrying the platform's legend entry
-            chart
-                .draw_series(mine.iter().map(|p| {
-                    let lo = (p.energy_j - p.energy_sd_j).max(xlo);
-                    let hi = (p.energy_j + p.energy_sd_j).min(xhi);
-                    PathElement::new(vec![(lo, p.accuracy_pct), (hi, p.accuracy_pct)], c.stroke_width(2))
-                }))?
-                .label(*platform)
-                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 12, y + 6)], c.filled()));
+            chart.draw_series(mine.iter().map(|p| {
+                let lo = (p.energy_j - p.energy_sd_j).max(xlo);
+                let hi = (p.energy_j + p.energy_sd_j).min(xhi);
+                PathElement::new(vec![(lo, p.accuracy_pct), (hi, p.accuracy_pct)], c.stroke_width(2))
+            }))?;
             for (ni, network) in networks.iter().enumerate() {
                 let at = mine.iter().filter(|p| p.network == *network).map(|p| (p.energy_j, p.accuracy_pct));
                 let style = c.filled();
@@ -368,28 +367,30 @@ pub fn energy_vs_accuracy(points: &[EnergyPoint], stem: &Path) -> Result<Written
                 };
             }
         }
-        // network shapes, in black, as legend entries
+        // the legend column: platforms by colour, then networks by shape
+        let font = (FAMILY, 14).into_font();
+        let mut y = 70;
+        legend.draw(&Text::new("platform", (10, y - 25), font.clone()))?;
+        for (pi, platform) in platforms.iter().enumerate() {
+            legend.draw(&Rectangle::new([(10, y - 6), (22, y + 6)], colour(pi).filled()))?;
+            legend.draw(&Text::new(platform.to_string(), (30, y - 8), font.clone()))?;
+            y += 24;
+        }
+        y += 30;
+        legend.draw(&Text::new("network", (10, y - 25), font.clone()))?;
         for (ni, network) in networks.iter().enumerate() {
             let style = BLACK.filled();
-            let none = std::iter::empty::<PathElement<(f64, f64)>>();
-            let anno = chart.draw_series(none)?.label(*network);
+            let at = (16, y);
             match ni % 5 {
-                0 => anno.legend(move |(x, y)| Circle::new((x + 6, y), 6, style)),
-                1 => anno.legend(move |(x, y)| TriangleMarker::new((x + 6, y), 8, style)),
-                2 => anno.legend(move |(x, y)| Rectangle::new([(x + 1, y - 5), (x + 11, y + 5)], style)),
-                3 => anno.legend(move |(x, y)| Cross::new((x + 6, y), 6, BLACK.stroke_width(3))),
-                _ => anno.legend(move |(x, y)| {
-                    Polygon::new(vec![(x + 6, y - 7), (x + 13, y), (x + 6, y + 7), (x - 1, y)], style)
-                }),
-            };
+                0 => legend.draw(&Circle::new(at, 6, style))?,
+                1 => legend.draw(&TriangleMarker::new(at, 8, style))?,
+                2 => legend.draw(&Rectangle::new([(11, y - 5), (21, y + 5)], style))?,
+                3 => legend.draw(&Cross::new(at, 6, BLACK.stroke_width(3)))?,
+                _ => legend.draw(&Polygon::new(vec![(16, y - 7), (23, y), (16, y + 7), (9, y)], style))?,
+            }
+            legend.draw(&Text::new(network.to_string(), (30, y - 8), font.clone()))?;
+            y += 24;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .label_font((FAMILY, 14))
-            .draw()?;
         Ok(())
     })
 }
