@@ -19,7 +19,8 @@ use spikeport::bench::report::write_atomic;
 use spikeport::data::Mnist;
 use spikeport::plot::{accuracy_vs_time, energy_vs_accuracy};
 use spikeport::table::{
-    append_cell, energy_points, read_cells, records, results_markdown, run_table, TableConfig, TableEvent,
+    append_cell, energy_points, read_cells, records, results_markdown, run_table, Outcome, TableConfig,
+    TableEvent,
 };
 
 const USAGE: &str =
@@ -158,12 +159,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         doc.push_str(" -- ");
         doc.push_str(&command.join(" "));
     }
+    // what the cells cost when they ran (resumed cells ran in an earlier invocation)
+    let cell_s: f64 = cells
+        .iter()
+        .map(|c| match &c.outcome {
+            Outcome::Done { record, hil } => record.total_wall_s + hil.as_ref().map_or(0.0, |h| h.wall_s),
+            Outcome::DoesNotRun { .. } => 0.0,
+        })
+        .sum();
     doc.push_str(&format!(
-        "` on {} ({}); {:.0} s wall for the cells run in this invocation{}.\n\n",
+        "` on {} ({}); {:.0} s wall for this invocation{}; the cells' own run times add up to {:.0} s.\n\n",
         machine(),
         std::env::consts::ARCH,
         total,
-        if done.is_empty() { "" } else { " (some cells resumed from an earlier run)" }
+        if done.is_empty() { "" } else { ", which resumed finished cells of an earlier run" },
+        cell_s
     ));
     doc.push_str(&format!(
         "Setting: `{}` test images on the software simulators, `{}` on the reference simulator, `{}` on the \
@@ -192,6 +202,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             p.file_name().map(|f| format!("figures/{}", f.to_string_lossy())).unwrap_or_default()
         };
         doc.push_str(&format!("![{what}]({}) ([PNG]({}))\n\n", rel(&w.svg), rel(&w.png)));
+    }
+    if fig_dir.join("seed_spread.svg").exists() {
+        doc.push_str(
+            "![Accuracy over chip seeds before and after HIL](figures/seed_spread.svg) ([PNG](figures/seed_spread.png); \
+             Spikey-net over 10 chip seeds, written by `cargo run --release --example analog_hil -- --figures docs/figures`, \
+             see [backends/analog.md](backends/analog.md))\n\n",
+        );
     }
     write_atomic(&args.out, doc.as_bytes())?;
     let json = serde_json::to_vec_pretty(&cells)?;
