@@ -19,6 +19,7 @@
 //! | [`energy`] | `spikeport-energy` | energy per inference: platform profiles with ± and sources, host RAPL, calibration fit |
 //! | [`hil`] | `spikeport-hil` | hardware-in-the-loop training against any backend, with checkpoints |
 //! | [`bench`] | `spikeport-bench` | the experiment harness and reports |
+//! | [`io`] | `spikeport-io` | ONNX import, NIR export and import, `load_model` by file extension |
 
 pub use spikeport_analog as analog;
 pub use spikeport_ann as ann;
@@ -28,6 +29,7 @@ pub use spikeport_cpu as cpu;
 pub use spikeport_data as data;
 pub use spikeport_energy as energy;
 pub use spikeport_hil as hil;
+pub use spikeport_io as io;
 pub use spikeport_lif as lif;
 pub use spikeport_snn as snn;
 pub use spikeport_spinnaker as spinnaker;
