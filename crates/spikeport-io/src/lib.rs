@@ -2,8 +2,11 @@
 //!
 //! * [`onnx`]: import feed-forward classifiers exported by PyTorch or Keras as ONNX into
 //!   spikeport's ANN [`Model`], with typed errors for everything outside that subset.
+//! * [`nir`]: export a converted [`SnnNetwork`] to NIR (HDF5, readable by NIR's reference
+//!   Python package) and import it back; `IF_cond_exp` has no NIR node and is refused unless
+//!   its current-based approximation is asked for.
 //! * [`load_model`]: one entry point for model files, chosen by extension (`.onnx`,
-//!   spikeport's `.npz`/`.json`).
+//!   spikeport's `.npz`/`.json`, `.nir`).
 //!
 //! Biases: spikeport's ANN keeps them ([`spikeport_ann::Dense`] has an optional bias), and
 //! the conversions to spiking networks take bias-free networks. [`Model::with_bias_input`]
@@ -12,6 +15,7 @@
 //! `docs/interop.md` for the commands and the mapping tables.
 
 mod error;
+pub mod nir;
 pub mod onnx;
 
 use std::path::Path;
@@ -20,6 +24,7 @@ pub use error::{IoError, Result};
 pub use onnx::{import_onnx, import_onnx_bytes, OnnxImport};
 
 use spikeport_ann::Model;
+use spikeport_snn::SnnNetwork;
 
 /// A model read by [`load_model`].
 #[derive(Clone, Debug, PartialEq)]
@@ -28,17 +33,27 @@ pub enum LoadedModel {
     /// A non-spiking network, ready for the ANN→SNN conversions (bias-free: biases, if any,
     /// are folded onto a constant input by [`Model::with_bias_input`]).
     Ann {
-        /// The model.
-        model: Model,
+        /// The model (boxed: it is much larger than the other variant).
+        model: Box<Model>,
         /// What the import dropped or folded (empty for spikeport's own files).
+        notes: Vec<String>,
+    },
+    /// A spiking network read from NIR ([`nir::import_nir`]), to run without conversion.
+    Snn {
+        /// The network.
+        network: SnnNetwork,
+        /// Whether its last input is a constant bias input (append a 1 to every image).
+        bias_input: bool,
+        /// Defaults the import assumed.
         notes: Vec<String>,
     },
 }
 
 /// Reads a model file, choosing the reader by extension: `.onnx` ([`import_onnx`], with
 /// the preprocessing [`onnx::default_preprocessing`] guesses from the input size), `.npz`
-/// or `.json` (spikeport's own format, [`Model::load`]). A model with biases is returned
-/// folded by [`Model::with_bias_input`], with a note saying so.
+/// or `.json` (spikeport's own format, [`Model::load`]), `.nir` ([`nir::import_nir`], a
+/// spiking network). A model with biases is returned folded by
+/// [`Model::with_bias_input`], with a note saying so.
 ///
 /// **Errors** with [`IoError::UnknownExtension`] for any other extension, and with the
 /// reader's errors.
@@ -50,6 +65,14 @@ pub fn load_model(path: &Path) -> Result<LoadedModel> {
             (import.model, import.notes)
         }
         Some("npz") | Some("json") => (Model::load(path)?, Vec::new()),
+        Some("nir") => {
+            let import = nir::import_nir(path)?;
+            return Ok(LoadedModel::Snn {
+                network: import.network,
+                bias_input: import.bias_input,
+                notes: import.notes,
+            });
+        }
         _ => return Err(IoError::UnknownExtension { path: path.to_path_buf() }),
     };
     if model.network.has_bias() {
@@ -59,5 +82,5 @@ pub fn load_model(path: &Path) -> Result<LoadedModel> {
                 .into(),
         );
     }
-    Ok(LoadedModel::Ann { model: model.with_bias_input()?, notes })
+    Ok(LoadedModel::Ann { model: Box::new(model.with_bias_input()?), notes })
 }
