@@ -56,3 +56,41 @@ fn pytorch_onnx_mlp_converts_and_runs_on_fast_with_pytorch_ann_accuracy() {
         r.images, rec.accuracy_pct, r.ann_accuracy_pct, r.snn_accuracy_pct
     );
 }
+
+/// ONNX → paper conversion → NIR (current-based, since NIR has no IF_cond_exp) → import:
+/// the re-imported network is the current-based equivalent, spike for spike on `Fast`, and
+/// still classifies.
+#[test]
+fn onnx_mlp_through_nir_and_back_runs_on_fast() {
+    use spikeport::io::nir::{current_based_equivalent, export_nir, import_nir, CondExp, NirExportOptions};
+    use spikeport::snn::{Backend, Recording};
+
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/spikeport-io/tests/fixtures");
+    let LoadedModel::Ann { model, .. } = load_model(&dir.join("mlp_torch.onnx")).unwrap() else {
+        panic!("an ONNX file is an ANN")
+    };
+    let lif = IfCondExpParams::paper_digital().into_model().unwrap();
+    let snn = spikeport::convert::convert_global(&model.network, &lif, 0.025, 1.0).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("mlp.nir");
+    let opts =
+        NirExportOptions { cond_exp: CondExp::CurrentBased, bias_input: true, ..NirExportOptions::default() };
+    let warnings = export_nir(&path, &snn, &opts).unwrap();
+    assert!(warnings.iter().any(|w| w.contains("IF_cond_exp approximated")), "{warnings:?}");
+    let back = import_nir(&path).unwrap();
+    assert!(back.bias_input);
+    let (equivalent, _) = current_based_equivalent(&snn).unwrap();
+    assert_eq!(back.network, equivalent);
+    let test = Mnist::load_test().unwrap().take(300).unwrap();
+    let x = model.features(&test).unwrap();
+    let input = Encoder::paper_digital().encode(x.view()).unwrap();
+    let fast = Fast::new(1.0).unwrap();
+    let run = |net| {
+        let mut dep = fast.deploy(net, 0).unwrap();
+        fast.run(&mut dep, &input, &Recording::counts_only()).unwrap()
+    };
+    let (a, b) = (run(&back.network), run(&equivalent));
+    assert_eq!(a.counts, b.counts, "the imported network is the exported one");
+    let acc = 100.0 * a.accuracy(test.labels()).unwrap();
+    assert!(acc >= 90.0, "current-based equivalent: {acc} %");
+}

@@ -352,3 +352,15 @@ fn committed_exports_match_the_exporter() {
         assert_eq!(graph, to_nir(&net, &opts).unwrap().graph, "{name}");
     }
 }
+
+#[test]
+fn invalid_parameters_and_models_are_wrapped_errors() {
+    // a CubaLIF whose threshold is below its reset is no valid IF_curr_exp
+    let mut g = foreign();
+    if let NirNode::CubaLif { v_threshold, .. } = &mut g.nodes.get_mut("lif").unwrap().node {
+        v_threshold.fill(-1.0);
+    }
+    assert!(matches!(from_nir(&g), Err(IoError::Snn(_))));
+    // a spikeport model file that is not there
+    assert!(matches!(load_model(Path::new("/nonexistent/model.npz")), Err(IoError::Ann(_))));
+}
