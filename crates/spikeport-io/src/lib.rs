@@ -84,3 +84,21 @@ pub fn load_model(path: &Path) -> Result<LoadedModel> {
     }
     Ok(LoadedModel::Ann { model: Box::new(model.with_bias_input()?), notes })
 }
+
+#[cfg(test)]
+mod autotraits {
+    use super::*;
+
+    fn send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn public_types_are_send_and_sync() {
+        send_sync::<IoError>();
+        send_sync::<LoadedModel>();
+        send_sync::<OnnxImport>();
+        send_sync::<nir::NirGraph>();
+        send_sync::<nir::NirExport>();
+        send_sync::<nir::NirImport>();
+        send_sync::<nir::NirExportOptions>();
+    }
+}
