@@ -247,6 +247,15 @@ fn malformed_graphs_are_nir_format_errors() {
     let mut g = foreign();
     g.nodes.insert("lin".into(), element(NirNode::Linear { weight: Array2::zeros((3, 2)) }));
     assert!(matches!(from_nir(&g), Err(IoError::NirFormat { reason }) if reason.contains("shape")));
+    // a neuron node without neurons, an input without size
+    let mut g = foreign();
+    g.nodes
+        .insert("lif".into(), element(NirNode::If { r: array![], v_threshold: array![], v_reset: array![] }));
+    g.nodes.get_mut("lif").unwrap().metadata.insert("reset".into(), MetaValue::Text("subtract".into()));
+    assert!(matches!(from_nir(&g), Err(IoError::NirFormat { reason }) if reason.contains("0 neurons")));
+    let mut g = foreign();
+    g.nodes.insert("in".into(), element(NirNode::Input { shape: vec![-1, -2] }));
+    assert!(matches!(from_nir(&g), Err(IoError::NirFormat { reason }) if reason.contains("Input shape")));
 }
 
 #[test]

@@ -361,7 +361,7 @@ fn meta_num(m: &Metadata, k: &str) -> Option<f64> {
 fn uniform(node: &str, ty: &str, what: &str, a: &Array1<f64>, n: usize) -> Result<f64> {
     let unsupported =
         |reason: String| IoError::NirUnsupported { node: node.into(), node_type: ty.into(), reason };
-    if a.len() != n {
+    if a.len() != n || n == 0 {
         return Err(IoError::NirFormat {
             reason: format!("`{node}/{what}` has {} values for {n} neurons", a.len()),
         });
@@ -479,7 +479,7 @@ pub fn from_nir(g: &NirGraph) -> Result<NirImport> {
     // Populations.
     let NirNode::Input { shape } = &g.nodes[input].node else { unreachable!("filtered as Input") };
     let input_size: i64 = shape.iter().product();
-    if input_size <= 0 {
+    if input_size <= 0 || shape.iter().any(|&d| d <= 0) {
         return Err(format(format!("the Input shape {shape:?} is empty")));
     }
     let mut notes = Vec::new();
