@@ -8,6 +8,7 @@
 //! cargo run --release --example paper_benchmark -- --reference-images 1000 --json results.json --csv results.csv
 //! cargo run --release --example paper_benchmark -- --conversion per-layer   # per-layer normalisation, reset by subtraction
 //! cargo run --release --example paper_benchmark -- --backends fast,spinnaker  # add the SpiNNaker-1 model (SpiNN-5 board)
+//! cargo run --release --example paper_benchmark -- --model mlp.onnx --model net.nir   # model files (docs/interop.md)
 //! ```
 //!
 //! Setting (DESIGN.md §4): IF_cond_exp with cm 0.2 nF, tau_m 20 ms, tau_syn 3 ms, v_rest −65,
@@ -24,21 +25,22 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use spikeport::ann::{load_zoo, ZOO_NAMES};
+use spikeport::ann::{load_zoo, Model, ZOO_NAMES};
 use spikeport::bench::{
     markdown_table, platform_table, run_cell, write_csv, write_json, BackendSetup, BenchError, Conversion,
     Record,
 };
 use spikeport::convert::{ConvertError, SweepSettings, DEFAULT_PERCENTILE};
-use spikeport::data::Mnist;
+use spikeport::data::{Dataset, Mnist};
 use spikeport::experiment::{platform, unknown, Family, PLATFORMS};
-use spikeport::snn::{BackendError, Encoder, IfCurrDeltaSubParams};
+use spikeport::io::{load_model, onnx::default_preprocessing, LoadedModel};
+use spikeport::snn::{BackendError, Encoder, IfCurrDeltaSubParams, Recording, SnnNetwork};
 
 const USAGE: &str =
     "usage: paper_benchmark [--networks a,b] [--backends fast,fast-genn,reference,reference-1ms,spinnaker,spikey,brainscales,..] [--images N] \
 [--reference-images N] [--conversion paper|per-layer|both] [--max-weight W] [--max-freq HZ] \
 [--sweep-freqs HZ,HZ,..] [--per-layer-freq HZ] [--calibration-images N] [--batch N] [--threads N] \
-[--json PATH] [--csv PATH]";
+[--json PATH] [--csv PATH] [--model PATH.onnx|.npz|.nir ...]";
 
 /// Input rate of the per-layer conversion unless `--per-layer-freq` says otherwise, Hz.
 const DEFAULT_PER_LAYER_FREQ_HZ: f64 = 250.0;
@@ -48,6 +50,8 @@ const SWEEP_WEIGHTS: [f64; 10] = [0.006, 0.007, 0.008, 0.009, 0.01, 0.012, 0.015
 
 struct Args {
     networks: Vec<String>,
+    /// Model files (`--model`, repeatable); without `--networks` only these run.
+    models: Vec<PathBuf>,
     backends: Vec<String>,
     images: usize,
     reference_images: usize,
@@ -66,6 +70,7 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
         networks: ZOO_NAMES.iter().map(|s| s.to_string()).collect(),
+        models: Vec::new(),
         backends: vec!["fast".into(), "reference".into()],
         images: 10_000,
         reference_images: 100,
@@ -80,6 +85,7 @@ fn parse_args() -> Result<Args, String> {
         json: None,
         csv: None,
     };
+    let mut networks_given = false;
     let mut it = std::env::args().skip(1);
     let num = |name: &str, v: Option<String>| -> Result<usize, String> {
         let v = v.ok_or(format!("{name} needs a value"))?;
@@ -93,7 +99,9 @@ fn parse_args() -> Result<Args, String> {
     };
     while let Some(arg) = it.next() {
         match arg.as_str() {
+            "--model" => a.models.push(it.next().ok_or("--model needs a path")?.into()),
             "--networks" => {
+                networks_given = true;
                 a.networks =
                     it.next().ok_or("--networks needs a value")?.split(',').map(str::to_owned).collect()
             }
@@ -135,6 +143,9 @@ fn parse_args() -> Result<Args, String> {
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
         }
     }
+    if !a.models.is_empty() && !networks_given {
+        a.networks.clear();
+    }
     for n in &a.networks {
         if !ZOO_NAMES.contains(&n.as_str()) {
             return Err(unknown("network", n, &ZOO_NAMES).to_string());
@@ -172,6 +183,50 @@ fn bar(len: u64, prefix: String) -> ProgressBar {
     b
 }
 
+/// A `.nir` file is already a spiking network: run it as it is (no conversion) with the
+/// paper's encoder on each backend, pixels ÷ 255 (plus the constant bias input if the file
+/// says so), and print its accuracy.
+fn run_snn_file(
+    path: &std::path::Path,
+    net: &SnnNetwork,
+    bias_input: bool,
+    test: &Dataset,
+    args: &Args,
+    encoder: &Encoder,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut x = default_preprocessing(net.input_size() - usize::from(bias_input)).apply(test)?;
+    if bias_input {
+        x.push_column(ndarray::Array1::ones(x.nrows()).view())?;
+    }
+    for name in &args.backends {
+        let p = platform(name, *encoder)?;
+        let n = if p.family == Family::Reference { args.reference_images.min(x.nrows()) } else { x.nrows() };
+        let mut session = match p.backend.session(net, 0) {
+            Ok(s) => s,
+            Err(e) => {
+                println!("{} on {name:<20} skipped: {e}", path.display());
+                continue;
+            }
+        };
+        let mut correct = 0usize;
+        for (b, xb) in
+            x.slice(ndarray::s![..n, ..]).axis_chunks_iter(ndarray::Axis(0), args.batch).enumerate()
+        {
+            let first = b * args.batch;
+            let out = session.run(&p.encoder.encode_from(xb, first as u64)?, &Recording::counts_only())?;
+            let labels = &test.labels()[first..first + xb.nrows()];
+            correct +=
+                out.predictions().iter().zip(labels).filter(|(p, &l)| **p == Some(usize::from(l))).count();
+        }
+        println!(
+            "{} on {name:<20} SNN {:6.2} % on {n} images (as exported, no conversion)",
+            path.display(),
+            100.0 * correct as f64 / n.max(1) as f64
+        );
+    }
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = match parse_args() {
         Ok(a) => a,
@@ -196,8 +251,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         rayon::current_num_threads()
     );
     let mut records: Vec<Record> = Vec::new();
+    let mut anns: Vec<(String, Model)> = Vec::new();
     for name in &args.networks {
-        let model = load_zoo(name)?;
+        anns.push((name.clone(), load_zoo(name)?));
+    }
+    for path in &args.models {
+        match load_model(path)? {
+            LoadedModel::Ann { model, notes } => {
+                notes.iter().for_each(|n| println!("{}: {n}", path.display()));
+                anns.push((model.header.name.clone(), *model));
+            }
+            LoadedModel::Snn { network, bias_input, notes } => {
+                notes.iter().for_each(|n| println!("{}: {n}", path.display()));
+                run_snn_file(path, &network, bias_input, &test, &args, &encoder)?;
+            }
+            _ => return Err(format!("{}: unsupported model kind", path.display()).into()),
+        }
+    }
+    for (name, model) in anns {
         for &conv in &args.conversions {
             // The weight scale swept on the first non-reference backend is reused for the
             // `reference` backends (a sweep at dt 0.1 ms would take longer than the run).

@@ -20,6 +20,7 @@
 //! | [`hil`] | `spikeport-hil` | hardware-in-the-loop training against any backend, with checkpoints |
 //! | [`bench`] | `spikeport-bench` | the experiment harness and reports |
 //! | [`plot`] | `spikeport-plot` | figures (SVG, PNG): accuracy vs time, energy vs accuracy, accuracy over chip seeds |
+//! | [`io`] | `spikeport-io` | ONNX import, NIR export and import, `load_model` by file extension |
 //!
 //! and adds [`experiment`] (the platforms of the paper's table by name, with their
 //! neuron, encoding and energy profile) and [`table`] (the paper's full results table,
@@ -33,6 +34,7 @@ pub use spikeport_cpu as cpu;
 pub use spikeport_data as data;
 pub use spikeport_energy as energy;
 pub use spikeport_hil as hil;
+pub use spikeport_io as io;
 pub use spikeport_lif as lif;
 pub use spikeport_plot as plot;
 pub use spikeport_snn as snn;

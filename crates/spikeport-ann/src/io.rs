@@ -63,6 +63,11 @@ pub struct ModelHeader {
     /// Whether every layer has a bias array.
     #[serde(default)]
     pub bias: bool,
+    /// Whether the network's last input is a constant 1 appended after preprocessing (a
+    /// *bias input*: the biases of a network folded by [`Model::with_bias_input`] are its
+    /// weights). Written only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bias_input: bool,
     /// Hidden-layer activation; only `"relu"` is supported.
     pub hidden_activation: String,
     /// Output-layer activation; only `"linear"` is supported (a softmax changes no argmax).
@@ -92,6 +97,7 @@ impl ModelHeader {
             name: name.into(),
             sizes: network.sizes(),
             bias: network.has_bias(),
+            bias_input: false,
             hidden_activation: "relu".into(),
             output_activation: "linear".into(),
             preprocessing,
@@ -256,11 +262,20 @@ impl Model {
         Ok(Self { header, network })
     }
 
-    /// The network's input features for `data`, after the header's preprocessing.
+    /// The network's input features for `data`, after the header's preprocessing, with a
+    /// constant 1 appended to every row if the header has a
+    /// [`bias_input`](ModelHeader::bias_input).
     ///
     /// **Errors** if the preprocessed size differs from the network's input size.
     pub fn features(&self, data: &Dataset) -> Result<Array2<f32>> {
         let x = self.header.preprocessing.apply(data)?;
+        let x = if self.header.bias_input {
+            let mut with = Array2::ones((x.nrows(), x.ncols() + 1));
+            with.slice_mut(ndarray::s![.., ..x.ncols()]).assign(&x);
+            with
+        } else {
+            x
+        };
         if x.ncols() != self.network.inputs() {
             return Err(AnnError::ShapeMismatch {
                 what: format!("inputs of model `{}` after {:?}", self.header.name, self.header.preprocessing),
@@ -269,6 +284,37 @@ impl Model {
             });
         }
         Ok(x)
+    }
+
+    /// The same model without biases: [`Network::with_bias_unit`] with the header's
+    /// [`bias_input`](ModelHeader::bias_input) set, so that [`Model::features`] appends
+    /// the constant input. A model without biases is returned unchanged.
+    ///
+    /// Use it to convert a network trained with biases: the ANN→SNN conversions take
+    /// bias-free networks, and the constant input becomes an input neuron firing at the
+    /// encoder's maximum rate.
+    ///
+    /// **Errors** with [`AnnError::InvalidConfig`] if the model already has a bias input
+    /// and biases (a second constant input is not supported).
+    pub fn with_bias_input(&self) -> Result<Self> {
+        if !self.network.has_bias() {
+            return Ok(self.clone());
+        }
+        if self.header.bias_input {
+            return Err(AnnError::InvalidConfig {
+                name: "bias_input",
+                reason: format!(
+                    "model `{}` already has a bias input and still has biases: cannot add a second one",
+                    self.header.name
+                ),
+            });
+        }
+        let network = self.network.with_bias_unit()?;
+        let mut header = self.header.clone();
+        header.sizes = network.sizes();
+        header.bias = false;
+        header.bias_input = true;
+        Ok(Self { header, network })
     }
 
     /// Accuracy and confusion matrix on a dataset (preprocessed as the header says).

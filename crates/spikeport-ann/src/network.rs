@@ -251,6 +251,59 @@ impl Network {
         acts
     }
 
+    /// The same function without biases, carried by a constant input unit instead.
+    ///
+    /// The returned network takes one more input, which must always be 1 (see
+    /// [`ModelHeader::bias_input`](crate::ModelHeader::bias_input)), and every hidden layer
+    /// gains one *relay* unit whose only input is the previous constant unit with weight 1,
+    /// so that it is ReLU(1) = 1 as well. Layer `l`'s bias becomes the weights from the
+    /// constant unit of layer `l − 1` (the input for layer 0); a layer without a bias gets
+    /// zeros there. For inputs `x`, `self.forward(x)` equals `folded.forward([x, 1])` up to
+    /// float rounding (the bias is summed with the products instead of after them).
+    ///
+    /// This lets the bias-free ANN→SNN conversions run networks trained with biases: the
+    /// constant input fires at the encoder's maximum rate and each relay neuron like any
+    /// hidden neuron of activation 1. A network without biases is returned unchanged.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use spikeport_ann::{Dense, Network};
+    /// let net = Network::new(vec![
+    ///     Dense::new(array![[1.0, -1.0]], Some(array![0.5, 2.0]), 0)?,
+    ///     Dense::new(array![[1.0], [1.0]], Some(array![-1.0]), 1)?,
+    /// ])?;
+    /// let folded = net.with_bias_unit()?;
+    /// assert_eq!(folded.sizes(), vec![2, 3, 1]);
+    /// assert!(!folded.has_bias());
+    /// let x = array![[3.0f32]];
+    /// assert_eq!(net.forward(x.view())?, folded.forward(array![[3.0f32, 1.0]].view())?);
+    /// # Ok::<(), spikeport_ann::AnnError>(())
+    /// ```
+    ///
+    /// **Errors** only if the folded layers fail [`Dense::new`]'s checks, which they cannot
+    /// for a valid network.
+    pub fn with_bias_unit(&self) -> Result<Network> {
+        if !self.has_bias() {
+            return Ok(self.clone());
+        }
+        let last = self.layers.len() - 1;
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for (i, layer) in self.layers.iter().enumerate() {
+            let (inputs, outputs) = (layer.inputs(), layer.outputs());
+            let relay = usize::from(i != last);
+            let mut w = Array2::zeros((inputs + 1, outputs + relay));
+            w.slice_mut(s![..inputs, ..outputs]).assign(&layer.weight);
+            if let Some(b) = &layer.bias {
+                w.slice_mut(s![inputs, ..outputs]).assign(b);
+            }
+            if relay == 1 {
+                w[[inputs, outputs]] = 1.0;
+            }
+            layers.push(Dense::new(w, None, i)?);
+        }
+        Network::new(layers)
+    }
+
     /// Predicted class per row: the index of the largest output (first one on ties).
     pub fn predict(&self, x: ArrayView2<'_, f32>) -> Result<Vec<usize>> {
         let out = self.forward(x)?;
@@ -339,6 +392,33 @@ mod tests {
         let limit = (6.0f32 / 70.0).sqrt();
         assert!(a.layers()[0].weight().iter().all(|w| w.abs() <= limit));
         assert!(!a.has_bias());
+    }
+
+    #[test]
+    fn bias_unit_folding_keeps_the_function() {
+        let net = Network::init(&[5, 4, 3, 2], true, Init::HeUniform, 9).expect("net");
+        let mut net = net;
+        for (i, l) in net.layers_mut().iter_mut().enumerate() {
+            if let Some(b) = l.bias_mut() {
+                b.iter_mut().enumerate().for_each(|(j, v)| *v = 0.1 * (i + j) as f32 - 0.2);
+            }
+        }
+        let folded = net.with_bias_unit().expect("fold");
+        assert_eq!(folded.sizes(), vec![6, 5, 4, 2]);
+        assert!(!folded.has_bias());
+        let x = Array2::from_shape_fn((7, 5), |(i, j)| ((i * 3 + j) % 5) as f32 / 4.0);
+        let mut xa = Array2::ones((7, 6));
+        xa.slice_mut(s![.., ..5]).assign(&x);
+        let a = net.forward(x.view()).expect("a");
+        let b = folded.forward(xa.view()).expect("b");
+        assert!(a.iter().zip(b.iter()).all(|(p, q)| (p - q).abs() < 1e-5), "{a} vs {b}");
+        // the relay units are 1 for every input
+        let acts = folded.forward_all(xa.view()).expect("acts");
+        assert!(acts[0].column(4).iter().all(|&v| v == 1.0));
+        assert!(acts[1].column(3).iter().all(|&v| v == 1.0));
+        // bias-free networks are unchanged
+        let plain = Network::init(&[3, 2], false, Init::HeUniform, 1).expect("plain");
+        assert_eq!(plain.with_bias_unit().expect("same"), plain);
     }
 
     #[test]

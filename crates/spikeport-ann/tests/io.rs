@@ -162,3 +162,36 @@ fn bad_headers_are_rejected() {
     assert!(matches!(Model::new(h, net), Err(AnnError::BadHeader { .. })));
     let _ = Array1::<f32>::zeros(1);
 }
+
+#[test]
+fn bias_input_models_append_a_constant_and_round_trip() {
+    use spikeport_data::Dataset;
+    let m = model(true);
+    let folded = m.with_bias_input().expect("fold");
+    assert!(folded.header.bias_input && !folded.header.bias);
+    assert_eq!(folded.header.sizes, vec![7, 5, 3]);
+    // a 2x3 "image" set: Scale preprocessing keeps 6 pixels, the bias input adds one
+    let images = Array2::from_shape_fn((4, 6), |(i, j)| (i * 40 + j * 30) as u8);
+    let data = Dataset::new(images, vec![0, 1, 2, 0], 2, 3).expect("data");
+    let x = m.features(&data).expect("x");
+    let xf = folded.features(&data).expect("xf");
+    assert_eq!(xf.ncols(), 7);
+    assert!(xf.column(6).iter().all(|&v| v == 1.0));
+    let a = m.network.forward(x.view()).expect("a");
+    let b = folded.network.forward(xf.view()).expect("b");
+    assert!(a.iter().zip(b.iter()).all(|(p, q)| (p - q).abs() < 1e-5));
+    // saved and loaded with the flag
+    let dir = tempfile::tempdir().expect("tmp");
+    folded.save(&dir.path().join("f")).expect("save");
+    let json = std::fs::read_to_string(dir.path().join("f.json")).expect("json");
+    assert!(json.contains("\"bias_input\": true"));
+    assert_eq!(Model::load(&dir.path().join("f")).expect("load"), folded);
+    // the flag is not written for ordinary models
+    m.save(&dir.path().join("plain")).expect("save");
+    assert!(!std::fs::read_to_string(dir.path().join("plain.json")).expect("json").contains("bias_input"));
+    // folding twice is a no-op; a bias input with biases cannot take a second one
+    assert_eq!(folded.with_bias_input().expect("again"), folded);
+    let mut both = m.clone();
+    both.header.bias_input = true;
+    assert!(matches!(both.with_bias_input(), Err(AnnError::InvalidConfig { name: "bias_input", .. })));
+}
