@@ -121,8 +121,8 @@ fn check_keys(
 pub struct RunConfig {
     /// Zoo network, default `nas63`; ignored when `model` is set.
     pub network: String,
-    /// A trained model file (spikeport `.npz`, see docs/model-format.md) instead of a zoo
-    /// network.
+    /// A model file instead of a zoo network: spikeport's `.npz`/`.json`
+    /// (docs/model-format.md) or `.onnx` (docs/interop.md).
     pub model: Option<String>,
     /// Platform (one of [`PLATFORMS`](crate::experiment::PLATFORMS)), default `fast`.
     pub platform: String,
@@ -167,7 +167,7 @@ impl Default for RunConfig {
 pub struct SweepConfig {
     /// Zoo network, default `nas63`; ignored when `model` is set.
     pub network: String,
-    /// A trained model file (`.npz`) instead of a zoo network.
+    /// A model file (`.npz`, `.json` or `.onnx`) instead of a zoo network.
     pub model: Option<String>,
     /// Platform, default `fast`.
     pub platform: String,
@@ -203,7 +203,7 @@ impl Default for SweepConfig {
 pub struct HilRunConfig {
     /// Zoo network, default `spikey-net`; ignored when `model` is set.
     pub network: String,
-    /// A trained model file (`.npz`) instead of a zoo network.
+    /// A model file (`.npz`, `.json` or `.onnx`) instead of a zoo network.
     pub model: Option<String>,
     /// `spikey` or `brainscales`, default `spikey`.
     pub platform: String,
@@ -263,7 +263,7 @@ impl Default for TrainRunConfig {
 pub struct ConvertConfig {
     /// Zoo network, default `nas63`; ignored when `model` is set.
     pub network: String,
-    /// A trained model file (`.npz`) instead of a zoo network.
+    /// A model file (`.npz`, `.json` or `.onnx`) instead of a zoo network.
     pub model: Option<String>,
     /// Platform whose neuron (and sweep) to use, default `fast`.
     pub platform: String,

@@ -93,3 +93,33 @@ fn a_table_resumes_and_writes_its_outputs() {
         "{e}"
     );
 }
+
+#[test]
+fn an_onnx_model_runs_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let onnx =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/spikeport-io/tests/fixtures/mlp_torch.onnx");
+    let o = spikeport(
+        &[
+            "run",
+            "--model",
+            onnx.to_str().expect("utf-8"),
+            "--images",
+            "40",
+            "--max-weight",
+            "0.02",
+            "--json",
+            "r.json",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("biases folded"), "the import's notes are shown: {}", stderr(&o));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).expect("json"))
+            .expect("valid");
+    let snn = r[0]["snn_accuracy_pct"].as_f64().expect("a number");
+    assert!(snn > 80.0, "the imported MLP classifies as a spiking network: {snn} %");
+    let o = spikeport(&["run", "--model", "missing.onnx", "--images", "1"], dir.path());
+    assert!(!o.status.success() && stderr(&o).contains("missing.onnx"), "{}", stderr(&o));
+}

@@ -178,7 +178,7 @@ struct ModelArgs {
     /// Zoo network.
     #[arg(long)]
     network: Option<String>,
-    /// A trained model file (.npz) instead of a zoo network.
+    /// A model file (.npz, .json or .onnx) instead of a zoo network.
     #[arg(long)]
     model: Option<String>,
     /// Platform.
@@ -206,9 +206,23 @@ fn bar(len: u64, what: &str) -> ProgressBar {
     b
 }
 
+/// A zoo network, or a model file: `.npz`/`.json` (spikeport's format) or `.onnx`
+/// (imported, biases folded onto a constant input); a `.nir` file is already a spiking
+/// network and cannot be converted.
 fn load_model(network: &str, model: &Option<String>) -> Result<Model, Error> {
     match model {
-        Some(path) => Ok(Model::load(Path::new(path))?),
+        Some(path) => match spikeport::io::load_model(Path::new(path))? {
+            spikeport::io::LoadedModel::Ann { model, notes } => {
+                for n in notes {
+                    eprintln!("{path}: {n}");
+                }
+                Ok(*model)
+            }
+            _ => Err(format!(
+                "{path}: a NIR file is already a spiking network; use `paper_benchmark --model` to run it as it is"
+            )
+            .into()),
+        },
         None => {
             if !spikeport::ann::ZOO_NAMES.contains(&network) {
                 return Err(unknown("network", network, &spikeport::ann::ZOO_NAMES).into());
