@@ -32,7 +32,7 @@ use spikeport::ann::load_zoo;
 use spikeport::convert::{sweep, SweepSettings};
 use spikeport::data::Mnist;
 use spikeport::hil::{spikey_training_encoder, train, Control, HilConfig, HilEvent};
-use spikeport::plot::{seed_spread, SeedStudy};
+use spikeport::plot::{mean_sd, seed_spread, SeedStudy};
 use spikeport::snn::{Backend, Encoder, Recording};
 
 /// Candidate `max_weight` values (µS); Spikey clips anything above 0.015 µS to level 15.
@@ -79,14 +79,6 @@ fn parse() -> Result<Args, String> {
         }
     }
     Ok(a)
-}
-
-fn mean_sd(v: &[f64]) -> (f64, f64) {
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let sd =
-        if v.len() > 1 { (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() } else { 0.0 };
-    (m, sd)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

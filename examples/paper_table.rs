@@ -14,14 +14,10 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use spikeport::bench::report::write_atomic;
 use spikeport::data::Mnist;
 use spikeport::plot::{accuracy_vs_time, energy_vs_accuracy};
-use spikeport::table::{
-    append_cell, energy_points, read_cells, records, results_markdown, run_table, Outcome, TableConfig,
-    TableEvent,
-};
+use spikeport::table::{energy_points, records, results_markdown, run_table_to_file, Outcome, TableConfig};
 
 const USAGE: &str =
     "usage: paper_table [--networks a,b] [--platforms a,b] [--images N] [--reference-images N] \
@@ -99,56 +95,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let t0 = Instant::now();
     let mnist = Mnist::load()?;
-    let done = if args.resume { read_cells(&args.cells)? } else { Vec::new() };
-    if !args.resume && args.cells.exists() {
-        std::fs::remove_file(&args.cells)?;
-    }
-    println!(
-        "paper table: {} networks × {} platforms, {} cells already done",
-        args.cfg.networks.len(),
-        args.cfg.platforms.len(),
-        done.len()
-    );
-    let pb = ProgressBar::new(0);
-    if let Ok(style) =
-        ProgressStyle::with_template("{prefix:>30} [{bar:30}] {pos}/{len} {msg} {elapsed_precise}")
-    {
-        pb.set_style(style.progress_chars("=> "));
-    }
-    let mut write_error = None;
-    let cells = run_table(&args.cfg, &mnist, &done, &mut |e| match e {
-        TableEvent::CellStarted { network, platform, images } => {
-            pb.reset();
-            pb.set_length(images as u64);
-            pb.set_message("images");
-            pb.set_prefix(format!("{network} on {platform}"));
-        }
-        TableEvent::Images(p) => pb.set_position(p.done as u64),
-        TableEvent::HilBatch { done, total } => {
-            pb.set_length(total as u64);
-            pb.set_message("HIL batches");
-            pb.set_position(done as u64);
-        }
-        TableEvent::CellDone { cell, resumed } => {
-            if !resumed {
-                if let Err(err) = append_cell(&args.cells, cell) {
-                    write_error.get_or_insert(err);
-                }
-            }
-            pb.suspend(|| {
-                eprintln!(
-                    "{:>10} on {:<12} done{}",
-                    cell.network,
-                    cell.platform,
-                    if resumed { " (resumed)" } else { "" }
-                )
-            });
-        }
-    })?;
-    pb.finish_and_clear();
-    if let Some(e) = write_error {
-        return Err(e.into());
-    }
+    println!("paper table: {} networks × {} platforms", args.cfg.networks.len(), args.cfg.platforms.len());
+    let (cells, resumed) = run_table_to_file(&args.cfg, &mnist, &args.cells, args.resume)?;
     let total = t0.elapsed().as_secs_f64();
     let table = results_markdown(&cells);
     let command: Vec<String> = std::env::args().skip(1).collect();
@@ -172,7 +120,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         machine(),
         std::env::consts::ARCH,
         total,
-        if done.is_empty() { "" } else { ", which resumed finished cells of an earlier run" },
+        if resumed == 0 { "" } else { ", which resumed finished cells of an earlier run" },
         cell_s
     ));
     doc.push_str(&format!(

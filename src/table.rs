@@ -456,6 +456,64 @@ fn hil_cell(
     })
 }
 
+/// [`run_table`] with a progress bar on standard error, every finished cell appended to
+/// `cells_path` ([`append_cell`]) and, with `resume`, the cells already in that file reused
+/// ([`read_cells`]); without `resume` the file is started afresh. Returns the cells and how
+/// many were resumed.
+///
+/// **Errors** as [`run_table`], or with [`TableError::File`] if the cells file cannot be
+/// read, removed or appended to.
+pub fn run_table_to_file(
+    cfg: &TableConfig,
+    mnist: &Mnist,
+    cells_path: &Path,
+    resume: bool,
+) -> Result<(Vec<Cell>, usize), TableError> {
+    let file_err = |e: std::io::Error| TableError::File {
+        path: cells_path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let done = if resume { read_cells(cells_path)? } else { Vec::new() };
+    if !resume && cells_path.exists() {
+        std::fs::remove_file(cells_path).map_err(file_err)?;
+    }
+    let pb = indicatif::ProgressBar::new(0);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{prefix:>30} [{bar:30}] {pos}/{len} {msg} {elapsed_precise}")
+    {
+        pb.set_style(style.progress_chars("=> "));
+    }
+    let mut write_error = None;
+    let cells = run_table(cfg, mnist, &done, &mut |e| match e {
+        TableEvent::CellStarted { network, platform, images } => {
+            pb.reset();
+            pb.set_length(images as u64);
+            pb.set_message("images");
+            pb.set_prefix(format!("{network} on {platform}"));
+        }
+        TableEvent::Images(p) => pb.set_position(p.done as u64),
+        TableEvent::HilBatch { done, total } => {
+            pb.set_length(total as u64);
+            pb.set_message("HIL batches");
+            pb.set_position(done as u64);
+        }
+        TableEvent::CellDone { cell, resumed } => {
+            if !resumed {
+                if let Err(err) = append_cell(cells_path, cell) {
+                    write_error.get_or_insert(err);
+                }
+            }
+            let how = if resumed { " (resumed)" } else { "" };
+            pb.suspend(|| eprintln!("{} on {}: done{how}", cell.network, cell.platform));
+        }
+    })?;
+    pb.finish_and_clear();
+    match write_error {
+        Some(e) => Err(e),
+        None => Ok((cells, done.len())),
+    }
+}
+
 /// Reads the cells of a JSON-lines results file written by [`append_cell`]; a missing file
 /// is no cells, and a torn last line (a run killed while writing it) is ignored.
 ///

@@ -34,8 +34,7 @@ use spikeport::energy::{profiles, EnergyInput, Profile};
 use spikeport::experiment::{platform, unknown, Family};
 use spikeport::snn::{IfCurrDeltaSubParams, Recording};
 use spikeport::table::{
-    append_cell, read_cells, results_markdown, run_table, TableConfig, TableEvent, ANALOG_SWEEP_US,
-    DIGITAL_SWEEP_US,
+    records, results_markdown, run_table_to_file, TableConfig, ANALOG_SWEEP_US, DIGITAL_SWEEP_US,
 };
 
 type Error = Box<dyn std::error::Error>;
@@ -648,57 +647,13 @@ fn cmd_table(g: &Global, out: PathBuf, cells_path: PathBuf, resume: bool) -> Res
         cfg.seed = s;
     }
     cfg.check()?;
-    let done = if resume { read_cells(&cells_path)? } else { Vec::new() };
-    if !resume && cells_path.exists() {
-        std::fs::remove_file(&cells_path)?;
-    }
     let mnist = Mnist::load()?;
-    let pb = bar(0, "images");
-    let mut write_error = None;
-    let cells = run_table(&cfg, &mnist, &done, &mut |e| match e {
-        TableEvent::CellStarted { network, platform, images } => {
-            pb.reset();
-            pb.set_length(images as u64);
-            pb.set_message("images");
-            pb.set_prefix(format!("{network} on {platform}"));
-        }
-        TableEvent::Images(p) => pb.set_position(p.done as u64),
-        TableEvent::HilBatch { done, total } => {
-            pb.set_length(total as u64);
-            pb.set_message("HIL batches");
-            pb.set_position(done as u64);
-        }
-        TableEvent::CellDone { cell, resumed } => {
-            if !resumed {
-                if let Err(err) = append_cell(&cells_path, cell) {
-                    write_error.get_or_insert(err);
-                }
-            }
-            pb.suspend(|| {
-                eprintln!(
-                    "{} on {}: done{}",
-                    cell.network,
-                    cell.platform,
-                    if resumed { " (resumed)" } else { "" }
-                )
-            });
-        }
-    })?;
-    pb.finish_and_clear();
-    if let Some(e) = write_error {
-        return Err(e.into());
-    }
+    let (cells, _) = run_table_to_file(&cfg, &mnist, &cells_path, resume)?;
     let md = results_markdown(&cells);
     write_atomic(&out, md.as_bytes())?;
     print!("{md}");
     eprintln!("wrote {}", out.display());
-    let records: Vec<Record> = cells
-        .iter()
-        .filter_map(|c| match &c.outcome {
-            spikeport::table::Outcome::Done { record, .. } => Some((**record).clone()),
-            spikeport::table::Outcome::DoesNotRun { .. } => None,
-        })
-        .collect();
+    let records = records(&cells);
     write_outputs(g, &cells, Some(to_csv(&records)))
 }
 

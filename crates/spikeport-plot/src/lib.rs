@@ -395,7 +395,9 @@ pub fn energy_vs_accuracy(points: &[EnergyPoint], stem: &Path) -> Result<Written
     })
 }
 
-fn mean_sd(v: &[f64]) -> (f64, f64) {
+/// Mean and sample standard deviation (n − 1; 0 for a single value) of `v`, as the seed
+/// figures show them.
+pub fn mean_sd(v: &[f64]) -> (f64, f64) {
     let n = v.len() as f64;
     let m = v.iter().sum::<f64>() / n;
     let sd =
