@@ -37,7 +37,7 @@ use spikeport::snn::{BackendError, Encoder, IfCondExpParams, IfCurrDeltaSubParam
 use spikeport::spinnaker::Spinnaker;
 
 const USAGE: &str =
-    "usage: paper_benchmark [--networks a,b] [--backends fast,fast-genn,reference,reference-1ms,spinnaker] [--images N] \
+    "usage: paper_benchmark [--networks a,b] [--backends fast,fast-genn,gpu,reference,reference-1ms,spinnaker] [--images N] \
 [--reference-images N] [--conversion paper|per-layer|both] [--max-weight W] [--max-freq HZ] \
 [--sweep-freqs HZ,HZ,..] [--per-layer-freq HZ] [--calibration-images N] [--batch N] [--threads N] \
 [--json PATH] [--csv PATH]";
@@ -49,11 +49,12 @@ const DEFAULT_PER_LAYER_FREQ_HZ: f64 = 250.0;
 const SWEEP_WEIGHTS: [f64; 10] = [0.006, 0.007, 0.008, 0.009, 0.01, 0.012, 0.015, 0.0175, 0.02, 0.025];
 
 /// Backend names: `reference` runs at dt 0.1 ms, `reference-1ms` at 1 ms, `fast-genn` is
-/// `Fast` with GeNN's own held-current step.
+/// `Fast` with GeNN's own held-current step, `gpu` is `Fast`'s semantics on the best Vulkan
+/// adapter (`spikeport-gpu`).
 /// `spikey` and `brainscales` are the analog models (calibrated mismatch, default noise,
 /// chip seed 0) in their own paper settings (neuron, input rate and duration, DESIGN.md §4).
-const BACKENDS: [&str; 7] =
-    ["fast", "fast-genn", "reference", "reference-1ms", "spinnaker", "spikey", "brainscales"];
+const BACKENDS: [&str; 8] =
+    ["fast", "fast-genn", "gpu", "reference", "reference-1ms", "spinnaker", "spikey", "brainscales"];
 
 struct Args {
     networks: Vec<String>,
@@ -216,6 +217,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for backend_name in &args.backends {
                 let (backend, images): (Box<dyn DynBackend>, usize) = match backend_name.as_str() {
                     "fast" => (Box::new(Fast::new(1.0)?), test.len()),
+                    // Fast's semantics on the best Vulkan adapter; the adapter's name, type
+                    // and driver are the record's platform name
+                    "gpu" => (Box::new(spikeport::gpu::Gpu::new(1.0)?), test.len()),
                     "spinnaker" => (Box::new(Spinnaker::spinn5()), test.len()),
                     "fast-genn" => (
                         Box::new(Fast::new(1.0)?.with_cond_exp_step(CondExpStep::GennHeldCurrent)),
