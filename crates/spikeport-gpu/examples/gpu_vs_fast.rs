@@ -33,7 +33,9 @@ fn parse_args() -> Result<Args, String> {
             "--network" => a.network = value()?,
             "--images" => a.images = value()?.parse().map_err(|e| format!("--images: {e}"))?,
             "--max-weight" => a.max_weight = value()?.parse().map_err(|e| format!("--max-weight: {e}"))?,
-            "--chunk-images" => a.chunk_images = value()?.parse().map_err(|e| format!("--chunk-images: {e}"))?,
+            "--chunk-images" => {
+                a.chunk_images = value()?.parse().map_err(|e| format!("--chunk-images: {e}"))?
+            }
             _ => return Err(USAGE.into()),
         }
     }
@@ -41,7 +43,11 @@ fn parse_args() -> Result<Args, String> {
 }
 
 /// Run `input` on `b`, returning the output and the wall time, s.
-fn timed<B: Backend>(b: &B, net: &SnnNetwork, input: &SpikeInput) -> Result<(RunOutput, f64), Box<dyn std::error::Error>> {
+fn timed<B: Backend>(
+    b: &B,
+    net: &SnnNetwork,
+    input: &SpikeInput,
+) -> Result<(RunOutput, f64), Box<dyn std::error::Error>> {
     let mut dep = b.deploy(net, 0)?;
     let t = Instant::now();
     let out = b.run(&mut dep, input, &Recording::counts_only())?;
