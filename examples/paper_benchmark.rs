@@ -17,9 +17,10 @@
 //! swept (0.006–0.025 µS) on 500 *training* images on each backend itself, except that the
 //! `reference` backends (dt 0.1 ms, or 1 ms for `reference-1ms`) reuse the value swept on the
 //! first other backend listed; `--sweep-freqs` sweeps the input rate too. `fast` steps
-//! IF_cond_exp with conductances held over each step, `fast-genn` with GeNN's held current. The per-layer conversion (reset by subtraction) runs its input
-//! at 250 Hz unless `--per-layer-freq` says otherwise. Needs no configuration and no network
-//! access.
+//! IF_cond_exp with conductances held over each step, `fast-genn` with GeNN's held current;
+//! `gpu` runs `fast`'s semantics on the best Vulkan adapter. The per-layer conversion (reset
+//! by subtraction) runs its input at 250 Hz unless `--per-layer-freq` says otherwise. Needs no
+//! configuration and no network access.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -37,7 +38,7 @@ use spikeport::io::{load_model, onnx::default_preprocessing, LoadedModel};
 use spikeport::snn::{BackendError, Encoder, IfCurrDeltaSubParams, Recording, SnnNetwork};
 
 const USAGE: &str =
-    "usage: paper_benchmark [--networks a,b] [--backends fast,fast-genn,reference,reference-1ms,spinnaker,spikey,brainscales,..] [--images N] \
+    "usage: paper_benchmark [--networks a,b] [--backends fast,fast-genn,gpu,reference,reference-1ms,spinnaker,spikey,brainscales,..] [--images N] \
 [--reference-images N] [--conversion paper|per-layer|both] [--max-weight W] [--max-freq HZ] \
 [--sweep-freqs HZ,HZ,..] [--per-layer-freq HZ] [--calibration-images N] [--batch N] [--threads N] \
 [--json PATH] [--csv PATH] [--model PATH.onnx|.npz|.nir ...]";

@@ -14,6 +14,7 @@
 //! | [`lif`] | `spikeport-lif` | LIF kernels, delay buffers, event-driven propagation |
 //! | [`convert`] | `spikeport-convert` | ANN → SNN conversion (global scale, per-layer normalisation, sweeps) |
 //! | [`cpu`] | `spikeport-cpu` | CPU simulators: `Reference` (NEST-like) and `Fast` (GeNN-like) |
+//! | [`gpu`] | `spikeport-gpu` | `Fast`'s semantics as WGSL compute kernels on wgpu (Vulkan) |
 //! | [`spinnaker`] | `spikeport-spinnaker` | fixed-point model of sPyNNaker on SpiNNaker-1 |
 //! | [`analog`] | `spikeport-analog` | Spikey and BrainScaleS-1 models: 4-bit weights, mismatch, noise, size limits |
 //! | [`energy`] | `spikeport-energy` | energy per inference: platform profiles with ± and sources, host RAPL, calibration fit |
@@ -33,6 +34,7 @@ pub use spikeport_convert as convert;
 pub use spikeport_cpu as cpu;
 pub use spikeport_data as data;
 pub use spikeport_energy as energy;
+pub use spikeport_gpu as gpu;
 pub use spikeport_hil as hil;
 pub use spikeport_io as io;
 pub use spikeport_lif as lif;

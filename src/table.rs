@@ -319,7 +319,9 @@ pub fn run_table(
             let family = p.family;
             let images = match family {
                 Family::Reference => cfg.reference_images,
-                _ if pname == "fast" || pname == "fast-genn" || pname == "fast-01ms" => cfg.images,
+                _ if pname == "fast" || pname == "fast-genn" || pname == "fast-01ms" || pname == "gpu" => {
+                    cfg.images
+                }
                 _ => cfg.hardware_images,
             }
             .min(mnist.test.len());
