@@ -249,11 +249,14 @@ pub struct TrainRunConfig {
     pub epochs: Option<usize>,
     /// Shuffling/dropout seed; unset keeps the recipe's.
     pub seed: Option<u64>,
+    /// SD of the multiplicative Gaussian noise on hidden activations during training
+    /// ([`spikeport_ann::TrainConfig::hidden_noise`]); unset keeps the recipe's.
+    pub hidden_noise: Option<f32>,
 }
 
 impl Default for TrainRunConfig {
     fn default() -> Self {
-        Self { network: "spikey-net".into(), out: None, epochs: None, seed: None }
+        Self { network: "spikey-net".into(), out: None, epochs: None, seed: None, hidden_noise: None }
     }
 }
 

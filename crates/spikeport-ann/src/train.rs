@@ -43,6 +43,13 @@ pub struct TrainConfig {
     /// Probability of dropping a hidden unit during training, in [0, 1).
     #[serde(default)]
     pub hidden_dropout: f32,
+    /// Standard deviation σ ≥ 0 of multiplicative Gaussian noise on every hidden unit's
+    /// activation during training: each activation is scaled by max(0, 1 + σ·ε), ε ~ N(0, 1),
+    /// drawn per sample and unit (Gaussian dropout, Srivastava et al. 2014). Inference is
+    /// unchanged (a plain ReLU network); the noise teaches the network to tolerate the rate
+    /// errors of its spiking conversion. 0 (the default) draws nothing.
+    #[serde(default)]
+    pub hidden_noise: f32,
     /// Seed for shuffling and dropout masks.
     pub seed: u64,
 }
@@ -60,6 +67,7 @@ impl Default for TrainConfig {
             non_negative: false,
             input_dropout: 0.0,
             hidden_dropout: 0.0,
+            hidden_noise: 0.0,
             seed: 0,
         }
     }
@@ -83,6 +91,9 @@ impl TrainConfig {
         }
         if !(0.0..1.0).contains(&self.hidden_dropout) {
             return bad("hidden_dropout", format!("must be in [0, 1), got {}", self.hidden_dropout));
+        }
+        if !(self.hidden_noise.is_finite() && self.hidden_noise >= 0.0) {
+            return bad("hidden_noise", format!("must be finite and ≥ 0, got {}", self.hidden_noise));
         }
         self.optimizer.check()?;
         self.schedule.check()
@@ -250,6 +261,14 @@ fn dropout_mask(rows: usize, cols: usize, p: f32, rng: &mut ChaCha8Rng) -> Array
     Array2::from_shape_simple_fn((rows, cols), || if rng.random::<f32>() < p { 0.0 } else { 1.0 / keep })
 }
 
+/// Draws a multiplicative Gaussian-noise mask: max(0, 1 + σ·ε) with ε ~ N(0, 1).
+fn noise_mask(rows: usize, cols: usize, sigma: f32, rng: &mut ChaCha8Rng) -> Array2<f32> {
+    Array2::from_shape_simple_fn((rows, cols), || {
+        let e: f32 = rng.sample(rand_distr::StandardNormal);
+        (1.0 + sigma * e).max(0.0)
+    })
+}
+
 /// One optimisation step on the samples `idx`; returns (mean loss, correctly classified).
 fn step(
     net: &mut Network,
@@ -278,13 +297,19 @@ fn step(
         layer.affine_into(acts[l].view(), &mut out);
         if l + 1 < nl {
             out.mapv_inplace(|v| v.max(0.0));
-            if cfg.hidden_dropout > 0.0 {
-                let m = dropout_mask(b, out.ncols(), cfg.hidden_dropout, rng);
-                out *= &m;
-                masks.push(Some(m));
-            } else {
-                masks.push(None);
+            let mut mask =
+                (cfg.hidden_dropout > 0.0).then(|| dropout_mask(b, out.ncols(), cfg.hidden_dropout, rng));
+            if cfg.hidden_noise > 0.0 {
+                let n = noise_mask(b, out.ncols(), cfg.hidden_noise, rng);
+                mask = Some(match mask {
+                    Some(m) => m * n,
+                    None => n,
+                });
             }
+            if let Some(m) = &mask {
+                out *= m;
+            }
+            masks.push(mask);
             acts.push(out);
         } else {
             z = out;

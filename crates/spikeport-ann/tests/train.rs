@@ -38,6 +38,7 @@ fn same_seed_same_weights_on_any_thread_count() {
         epochs: 3,
         batch_size: 100,
         hidden_dropout: 0.2,
+        hidden_noise: 0.1,
         input_dropout: 0.1,
         l2: 1e-4,
         ..TrainConfig::default()
@@ -49,6 +50,19 @@ fn same_seed_same_weights_on_any_thread_count() {
     assert_eq!(a, c);
     let d = run(2, &TrainConfig { seed: 99, ..cfg });
     assert_ne!(a, d, "another seed gives other weights");
+}
+
+#[test]
+fn hidden_noise_perturbs_training_and_the_network_still_learns() {
+    let plain_cfg = TrainConfig { epochs: 10, batch_size: 50, ..TrainConfig::default() };
+    let noisy_cfg = TrainConfig { hidden_noise: 0.2, ..plain_cfg.clone() };
+    let plain = run(2, &plain_cfg);
+    let noisy = run(2, &noisy_cfg);
+    assert_ne!(plain, noisy, "the noise must change the updates");
+    assert_eq!(noisy, run(1, &noisy_cfg), "and be drawn from the seeded stream");
+    let (xt, yt) = blobs(300, 3);
+    let acc = noisy.evaluate(xt.view(), &yt).expect("eval").accuracy_pct();
+    assert!(acc > 90.0, "noisy training still learns the blobs: {acc} %");
 }
 
 #[test]
@@ -139,6 +153,8 @@ fn bad_settings_and_data_are_typed_errors() {
     bad("epochs", TrainConfig { epochs: 0, ..TrainConfig::default() }, &mut net, &mut obs);
     bad("hidden_dropout", TrainConfig { hidden_dropout: 1.0, ..TrainConfig::default() }, &mut net, &mut obs);
     bad("l2", TrainConfig { l2: -1.0, ..TrainConfig::default() }, &mut net, &mut obs);
+    bad("hidden_noise", TrainConfig { hidden_noise: -0.1, ..TrainConfig::default() }, &mut net, &mut obs);
+    bad("hidden_noise", TrainConfig { hidden_noise: f32::NAN, ..TrainConfig::default() }, &mut net, &mut obs);
     bad("lr", TrainConfig { optimizer: Optimizer::adam(-1.0), ..TrainConfig::default() }, &mut net, &mut obs);
     let y_bad: Vec<u8> = y.iter().map(|_| 7).collect();
     let err = train(&mut net, Labelled::new(x.view(), &y_bad), None, &TrainConfig::default(), &mut obs)
