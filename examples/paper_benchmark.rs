@@ -33,9 +33,9 @@ use spikeport::bench::{
 };
 use spikeport::convert::{ConvertError, SweepSettings, DEFAULT_PERCENTILE};
 use spikeport::data::{Dataset, Mnist};
-use spikeport::experiment::{platform, unknown, Family, PLATFORMS};
+use spikeport::experiment::{platform, run_as_is, unknown, ExperimentError, Family, PLATFORMS};
 use spikeport::io::{load_model, onnx::default_preprocessing, LoadedModel};
-use spikeport::snn::{BackendError, Encoder, IfCurrDeltaSubParams, Recording, SnnNetwork};
+use spikeport::snn::{BackendError, Encoder, IfCurrDeltaSubParams, SnnNetwork};
 
 const USAGE: &str =
     "usage: paper_benchmark [--networks a,b] [--backends fast,fast-genn,gpu,reference,reference-1ms,spinnaker,spikey,brainscales,..] [--images N] \
@@ -195,35 +195,20 @@ fn run_snn_file(
     args: &Args,
     encoder: &Encoder,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let mut x = default_preprocessing(net.input_size() - usize::from(bias_input)).apply(test)?;
-    if bias_input {
-        x.push_column(ndarray::Array1::ones(x.nrows()).view())?;
-    }
+    let preprocessing = default_preprocessing(net.input_size() - usize::from(bias_input));
     for name in &args.backends {
         let p = platform(name, *encoder)?;
-        let n = if p.family == Family::Reference { args.reference_images.min(x.nrows()) } else { x.nrows() };
-        let mut session = match p.backend.session(net, 0) {
-            Ok(s) => s,
-            Err(e) => {
-                println!("{} on {name:<20} skipped: {e}", path.display());
-                continue;
-            }
-        };
-        let mut correct = 0usize;
-        for (b, xb) in
-            x.slice(ndarray::s![..n, ..]).axis_chunks_iter(ndarray::Axis(0), args.batch).enumerate()
-        {
-            let first = b * args.batch;
-            let out = session.run(&p.encoder.encode_from(xb, first as u64)?, &Recording::counts_only())?;
-            let labels = &test.labels()[first..first + xb.nrows()];
-            correct +=
-                out.predictions().iter().zip(labels).filter(|(p, &l)| **p == Some(usize::from(l))).count();
+        let n = if p.family == Family::Reference { args.reference_images } else { test.len() };
+        match run_as_is(net, bias_input, preprocessing, test, &p, n, args.batch) {
+            Ok(r) => println!(
+                "{} on {name:<20} SNN {:6.2} % on {} images (as exported, no conversion)",
+                path.display(),
+                r.snn_accuracy_pct,
+                r.images
+            ),
+            Err(ExperimentError::Backend(e)) => println!("{} on {name:<20} skipped: {e}", path.display()),
+            Err(e) => return Err(e.into()),
         }
-        println!(
-            "{} on {name:<20} SNN {:6.2} % on {n} images (as exported, no conversion)",
-            path.display(),
-            100.0 * correct as f64 / n.max(1) as f64
-        );
     }
     Ok(())
 }

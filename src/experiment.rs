@@ -19,7 +19,11 @@ use spikeport_analog::{brainscales_encoder, brainscales_neuron, spikey_encoder, 
 use spikeport_bench::DynBackend;
 use spikeport_cpu::{CondExpStep, Fast, Reference};
 use spikeport_energy::{profiles, Profile};
-use spikeport_snn::{Encoder, IfCondExpParams, NeuronModel};
+use std::time::Instant;
+
+use ndarray::{s, Array2, Axis};
+use spikeport_data::{Dataset, Preprocessing};
+use spikeport_snn::{Encoder, IfCondExpParams, NeuronModel, Recording, SnnNetwork};
 use spikeport_spinnaker::Spinnaker;
 
 /// Every platform name [`platform`] accepts, in the order of the paper's table rows.
@@ -73,6 +77,19 @@ pub enum ExperimentError {
     /// A CPU simulator could not be built.
     #[error(transparent)]
     Cpu(#[from] spikeport_cpu::CpuError),
+    /// The test images could not be preprocessed for the network.
+    #[error(transparent)]
+    Data(#[from] spikeport_data::DataError),
+    /// A network given as it is does not match the images.
+    #[error("the network has {inputs} inputs, but the preprocessed images have {pixels} values{}", if *.bias_input { " plus a bias input" } else { "" })]
+    InputSize {
+        /// Inputs of the network.
+        inputs: usize,
+        /// Values per preprocessed image.
+        pixels: usize,
+        /// Whether the network's last input is a constant bias input.
+        bias_input: bool,
+    },
     /// The GPU backend could not be built (no Vulkan adapter, a lost device, ...).
     #[error(transparent)]
     Gpu(#[from] spikeport_gpu::GpuError),
@@ -216,6 +233,87 @@ pub fn platform(name: &str, digital: Encoder) -> Result<Platform, ExperimentErro
     Ok(Platform { name: name.to_string(), backend, neuron, encoder, energy_profiles, family })
 }
 
+/// The result of [`run_as_is`]: a spiking network run as it was given (no conversion, no
+/// sweep), e.g. one imported from a NIR file.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AsIsRun {
+    /// Platform name (one of [`PLATFORMS`]).
+    pub platform: String,
+    /// Test images run.
+    pub images: usize,
+    /// SNN accuracy, percent (ties and silent outputs count as wrong, as in the paper).
+    pub snn_accuracy_pct: f64,
+    /// Images with a tie or no output spike, percent.
+    pub no_decision_pct: f64,
+    /// Spikes per image per population, input population first.
+    pub spikes_per_image: Vec<f64>,
+    /// Synaptic events per image.
+    pub synaptic_events_per_image: f64,
+    /// Host wall-clock time of the simulation per image, s.
+    pub wall_s_per_image: f64,
+}
+
+/// Runs `network` as it is on `platform` over the first `images` images of `test` in
+/// batches of `batch`, with the platform's input encoding, and counts the paper's
+/// spike-count readout against the labels. Pixels are preprocessed as
+/// `preprocessing` says (a 81-input network normally takes [`Preprocessing::SPIKEY`], the
+/// others [`Preprocessing::Scale`]); with `bias_input` the network's last input is a constant
+/// 1 (how spikeport-io folds ANN biases into a bias-free network).
+///
+/// **Errors** with [`ExperimentError::InputSize`] if the network's inputs do not match the
+/// preprocessed images, and with the backend's error if it cannot deploy or run the network
+/// (e.g. a network too big for Spikey).
+pub fn run_as_is(
+    network: &SnnNetwork,
+    bias_input: bool,
+    preprocessing: Preprocessing,
+    test: &Dataset,
+    platform: &Platform,
+    images: usize,
+    batch: usize,
+) -> Result<AsIsRun, ExperimentError> {
+    let mut x = preprocessing.apply(test)?;
+    if bias_input {
+        let mut with_bias = Array2::ones((x.nrows(), x.ncols() + 1));
+        with_bias.slice_mut(s![.., ..x.ncols()]).assign(&x);
+        x = with_bias;
+    }
+    if x.ncols() != network.input_size() {
+        return Err(ExperimentError::InputSize {
+            inputs: network.input_size(),
+            pixels: x.ncols() - usize::from(bias_input),
+            bias_input,
+        });
+    }
+    let n = images.min(x.nrows());
+    let batch = batch.max(1);
+    let mut session = platform.backend.session(network, 0)?;
+    let (mut correct, mut silent) = (0usize, 0usize);
+    let mut activity = spikeport_snn::Activity::default();
+    let start = Instant::now();
+    for (b, xb) in x.slice(s![..n, ..]).axis_chunks_iter(Axis(0), batch).enumerate() {
+        let first = b * batch;
+        let out = session.run(&platform.encoder.encode_from(xb, first as u64)?, &Recording::counts_only())?;
+        for (p, &label) in out.predictions().iter().zip(&test.labels()[first..first + xb.nrows()]) {
+            match p {
+                Some(c) => correct += usize::from(*c == usize::from(label)),
+                None => silent += 1,
+            }
+        }
+        activity.accumulate(&out.activity);
+    }
+    let nf = n.max(1) as f64;
+    Ok(AsIsRun {
+        platform: platform.name.clone(),
+        images: n,
+        snn_accuracy_pct: 100.0 * correct as f64 / nf,
+        no_decision_pct: 100.0 * silent as f64 / nf,
+        spikes_per_image: activity.spikes_per_image(),
+        synaptic_events_per_image: activity.synaptic_events_per_image(),
+        wall_s_per_image: start.elapsed().as_secs_f64() / nf,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,5 +354,37 @@ mod tests {
         }
         let e = platform("gpu-x", Encoder::paper_digital()).err().expect("unknown");
         assert!(matches!(e, ExperimentError::Unknown { what: "platform", .. }), "{e}");
+    }
+
+    #[test]
+    fn a_network_run_as_is_scores_as_the_harness_scores_its_conversion() {
+        use spikeport_bench::{run_cell, BackendSetup, Conversion};
+        let mnist = spikeport_data::Mnist::load().expect("mnist");
+        let test = mnist.test.take(64).expect("take");
+        let model = spikeport_ann::load_zoo("nas63").expect("zoo");
+        let make = || platform("fast", Encoder::paper_digital()).expect("fast");
+        let p = make();
+        let setup = BackendSetup {
+            name: "fast".into(),
+            backend: p.backend,
+            neuron: p.neuron,
+            encoder: p.encoder,
+            conversion: Conversion::Global { max_weight: 0.02 },
+            batch_size: 16,
+            seed: 0,
+            checkpoint_every_ms: None,
+            energy_profiles: Vec::new(),
+        };
+        let record = run_cell(&model, &test, &mnist.train, &setup, &mut |_| {}).expect("cell");
+        let net = spikeport_bench::convert(&model, &mnist.train, &setup).expect("convert").network;
+        let run = run_as_is(&net, false, Preprocessing::Scale, &test, &make(), 64, 16).expect("as is");
+        assert_eq!(run.images, 64);
+        assert_eq!(run.snn_accuracy_pct, record.snn_accuracy_pct);
+        assert_eq!(run.no_decision_pct, record.no_decision_pct);
+        assert_eq!(run.spikes_per_image, record.spikes_per_image);
+        assert!(run.snn_accuracy_pct > 80.0, "{}", run.snn_accuracy_pct);
+        // 81 pooled pixels do not feed a 784-input network
+        let err = run_as_is(&net, false, Preprocessing::SPIKEY, &test, &make(), 8, 8).expect_err("size");
+        assert!(matches!(err, ExperimentError::InputSize { inputs: 784, pixels: 81, .. }), "{err}");
     }
 }

@@ -96,3 +96,38 @@ fn onnx_mlp_through_nir_and_back_runs_on_fast() {
     let acc = 100.0 * a.accuracy(test.labels()).unwrap();
     assert!(acc >= 90.0, "current-based equivalent: {acc} %");
 }
+
+/// `spikeport run --model file.nir` runs the spiking network as it is (no conversion), with
+/// the same accuracy as `experiment::run_as_is` on the imported network.
+#[test]
+#[cfg(feature = "nir")]
+fn the_command_line_runs_a_nir_file_as_it_is() {
+    use spikeport::data::Preprocessing;
+    use spikeport::experiment::{platform, run_as_is};
+    use spikeport::io::nir::{export_nir, import_nir, CondExp, NirExportOptions};
+
+    let model = spikeport::ann::load_zoo("nas63").unwrap();
+    let lif = IfCondExpParams::paper_digital().into_model().unwrap();
+    let snn = spikeport::convert::convert_global(&model.network, &lif, 0.02, 1.0).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("nas63.nir");
+    let opts = NirExportOptions { cond_exp: CondExp::CurrentBased, ..NirExportOptions::default() };
+    export_nir(&path, &snn, &opts).unwrap();
+    let back = import_nir(&path).unwrap();
+    let test = Mnist::load_test().unwrap();
+    let p = platform("fast", Encoder::paper_digital()).unwrap();
+    let direct = run_as_is(&back.network, back.bias_input, Preprocessing::Scale, &test, &p, 100, 50).unwrap();
+    assert!(direct.snn_accuracy_pct >= 85.0, "{direct:?}");
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_spikeport"))
+        .args(["run", "--model", path.to_str().unwrap(), "--platform", "fast", "--images", "100", "--json"])
+        .arg(tmp.path().join("r.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("as given, no conversion"));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("r.json")).unwrap()).unwrap();
+    assert_eq!(r["images"], 100);
+    assert_eq!(r["snn_accuracy_pct"].as_f64(), Some(direct.snn_accuracy_pct));
+}

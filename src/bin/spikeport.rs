@@ -31,8 +31,8 @@ use spikeport::convert::{
 };
 use spikeport::data::Mnist;
 use spikeport::energy::{profiles, EnergyInput, Profile};
-use spikeport::experiment::{platform, unknown, Family};
-use spikeport::snn::{IfCurrDeltaSubParams, Recording};
+use spikeport::experiment::{platform, run_as_is, unknown, Family};
+use spikeport::snn::{IfCurrDeltaSubParams, Recording, SnnNetwork};
 use spikeport::table::{
     records, results_markdown, run_table_to_file, TableConfig, ANALOG_SWEEP_US, DIGITAL_SWEEP_US,
 };
@@ -205,29 +205,48 @@ fn bar(len: u64, what: &str) -> ProgressBar {
     b
 }
 
-/// A zoo network, or a model file: `.npz`/`.json` (spikeport's format) or `.onnx`
-/// (imported, biases folded onto a constant input); a `.nir` file is already a spiking
-/// network and cannot be converted.
-fn load_model(network: &str, model: &Option<String>) -> Result<Model, Error> {
+/// What a model file or zoo name holds.
+enum Loaded {
+    /// An ANN to convert.
+    Ann(Box<Model>),
+    /// A spiking network (a `.nir` file), run as it is.
+    Snn { network: Box<SnnNetwork>, bias_input: bool },
+}
+
+/// A zoo network, or a model file: `.npz`/`.json` (spikeport's format), `.onnx` (imported,
+/// biases folded onto a constant input) or `.nir` (already a spiking network; needs the
+/// `nir` feature).
+fn load_any(network: &str, model: &Option<String>) -> Result<Loaded, Error> {
     match model {
         Some(path) => match spikeport::io::load_model(Path::new(path))? {
             spikeport::io::LoadedModel::Ann { model, notes } => {
-                for n in notes {
-                    eprintln!("{path}: {n}");
-                }
-                Ok(*model)
+                notes.iter().for_each(|n| eprintln!("{path}: {n}"));
+                Ok(Loaded::Ann(model))
             }
-            _ => Err(format!(
-                "{path}: a NIR file is already a spiking network; use `paper_benchmark --model` to run it as it is"
-            )
-            .into()),
+            spikeport::io::LoadedModel::Snn { network, bias_input, notes } => {
+                notes.iter().for_each(|n| eprintln!("{path}: {n}"));
+                Ok(Loaded::Snn { network: Box::new(network), bias_input })
+            }
+            _ => Err(format!("{path}: unsupported kind of model").into()),
         },
         None => {
             if !spikeport::ann::ZOO_NAMES.contains(&network) {
                 return Err(unknown("network", network, &spikeport::ann::ZOO_NAMES).into());
             }
-            Ok(load_zoo(network)?)
+            Ok(Loaded::Ann(Box::new(load_zoo(network)?)))
         }
+    }
+}
+
+/// As [`load_any`], for the commands that convert an ANN: a `.nir` file is refused.
+fn load_model(network: &str, model: &Option<String>) -> Result<Model, Error> {
+    match load_any(network, model)? {
+        Loaded::Ann(m) => Ok(*m),
+        Loaded::Snn { .. } => Err(format!(
+            "{}: a NIR file is already a spiking network; `spikeport run --model` runs it as it is",
+            model.as_deref().unwrap_or(network)
+        )
+        .into()),
     }
 }
 
@@ -265,6 +284,9 @@ fn cmd_train(
     }
     if let Some(s) = cfg.seed {
         recipe.config.seed = s;
+    }
+    if let Some(n) = cfg.hidden_noise {
+        recipe.config.hidden_noise = n;
     }
     let out = PathBuf::from(cfg.out.clone().unwrap_or_else(|| format!("target/zoo/{}.npz", cfg.network)));
     let mnist = Mnist::load()?;
@@ -380,8 +402,36 @@ fn cmd_run(
     if cfg.images == 0 || cfg.batch == 0 {
         return Err("`images` and `batch` must be ≥ 1".into());
     }
-    let model = load_model(&cfg.network, &cfg.model)?;
+    let loaded = load_any(&cfg.network, &cfg.model)?;
     let mut p = platform(&cfg.platform, spikeport::snn::Encoder::paper_digital())?;
+    let model = match loaded {
+        Loaded::Ann(m) => *m,
+        Loaded::Snn { network, bias_input } => {
+            if p.family != Family::Analog {
+                if let Some(f) = cfg.max_freq_hz {
+                    p.encoder = p.encoder.with_max_freq(f)?;
+                }
+            }
+            if g.csv.is_some() {
+                return Err("--csv: a spiking network run as it is has no record table; use --json".into());
+            }
+            let mnist = Mnist::load()?;
+            let pre =
+                spikeport::io::onnx::default_preprocessing(network.input_size() - usize::from(bias_input));
+            let r = run_as_is(&network, bias_input, pre, &mnist.test, &p, cfg.images, cfg.batch)?;
+            println!(
+                "{} on {}: SNN {:.2} % on {} images, {:.2} % without a decision, {:.3} ms/image \
+                 (as given, no conversion)",
+                cfg.model.as_deref().unwrap_or_default(),
+                cfg.platform,
+                r.snn_accuracy_pct,
+                r.images,
+                r.no_decision_pct,
+                1e3 * r.wall_s_per_image
+            );
+            return write_outputs(g, &r, None);
+        }
+    };
     let per_layer = match cfg.conversion.as_str() {
         "paper" => false,
         "per-layer" => true,
