@@ -12,14 +12,16 @@
 //! For each platform (Spikey, BrainScaleS-1): sweep the global weight scale on 500 training
 //! images on chip 0; then for each chip seed: convert Spikey-net with it, deploy it on the seed's chip (calibrated
 //! mismatch, default noise), measure test accuracy, train in the loop on training images
-//! (the platform's paper setting: Spikey batch 100, lr 0.02, 180 ms at 70 Hz; BrainScaleS
-//! batch 500, lr 0.008), and measure again on the same chip. Then the same conversion on an
-//! ideal chip (no mismatch, no noise: only 4-bit weights and the analog neuron) once per
-//! platform. Prints mean ± SD over seeds.
+//! (the platform's paper setting: Spikey batch 100, lr 0.02; BrainScaleS batch 500, lr 0.008)
+//! with the chip's test presentation (`--paper-presentation`: Spikey's 180 ms at 70 Hz, as
+//! the paper), and measure again on the same chip. Then the same conversion on an ideal chip
+//! (no mismatch, no noise: only 4-bit weights and the analog neuron) once per platform.
+//! Prints mean ± SD over seeds.
 //!
 //! The default is a **reduced** setting so that it finishes in minutes on 2 cores: the
 //! first `--images` (1,000) test images, HIL for `--epochs` (1) over `--train-images`
-//! (2,000) training images.
+//! (10,000) training images. `--paper` is the paper's full setting, its training
+//! presentation included.
 
 use std::time::Instant;
 
@@ -31,9 +33,10 @@ use spikeport::analog::{
 use spikeport::ann::load_zoo;
 use spikeport::convert::{sweep, SweepSettings};
 use spikeport::data::Mnist;
-use spikeport::hil::{spikey_training_encoder, train, Control, HilConfig, HilEvent};
+use spikeport::experiment::{hil_setting, HilPresentation};
+use spikeport::hil::{train, Control, HilEvent};
 use spikeport::plot::{mean_sd, seed_spread, SeedStudy};
-use spikeport::snn::{Backend, Encoder, Recording};
+use spikeport::snn::{Backend, Recording};
 
 /// Candidate `max_weight` values (µS); Spikey clips anything above 0.015 µS to level 15.
 const SWEEP: [f64; 6] = [0.01, 0.0125, 0.015, 0.0175, 0.02, 0.025];
@@ -45,10 +48,19 @@ struct Args {
     epochs: usize,
     json: Option<std::path::PathBuf>,
     figures: Option<std::path::PathBuf>,
+    presentation: HilPresentation,
 }
 
 fn parse() -> Result<Args, String> {
-    let mut a = Args { seeds: 10, images: 1000, train_images: 2000, epochs: 1, json: None, figures: None };
+    let mut a = Args {
+        seeds: 10,
+        images: 1000,
+        train_images: 10_000,
+        epochs: 1,
+        json: None,
+        figures: None,
+        presentation: HilPresentation::Test,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut num = |name: &str| -> Result<usize, String> {
@@ -69,11 +81,13 @@ fn parse() -> Result<Args, String> {
                 a.images = 10_000;
                 a.train_images = 60_000;
                 a.epochs = 5;
+                a.presentation = HilPresentation::Paper;
             }
+            "--paper-presentation" => a.presentation = HilPresentation::Paper,
             other => {
                 return Err(format!(
                     "unknown argument `{other}`; usage: analog_hil [--seeds N] [--images N] \
-                     [--train-images N] [--epochs N] [--paper] [--json PATH] [--figures DIR]"
+                     [--train-images N] [--epochs N] [--paper] [--paper-presentation] [--json PATH] [--figures DIR]"
                 ))
             }
         }
@@ -112,24 +126,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut studies: Vec<SeedStudy> = Vec::new();
     let mut rows = Vec::new();
     for platform in ["Spikey", "BrainScaleS"] {
-        let (backend, neuron, encoder, train_encoder, mut cfg): (Analog, _, Encoder, Encoder, HilConfig) =
-            if platform == "Spikey" {
-                (
-                    Analog::spikey(),
-                    spikey_neuron(),
-                    spikey_encoder(),
-                    spikey_training_encoder(),
-                    HilConfig::paper_spikey(),
-                )
-            } else {
-                (
-                    Analog::brainscales(),
-                    brainscales_neuron(),
-                    brainscales_encoder(),
-                    brainscales_encoder(),
-                    HilConfig::paper_brainscales(),
-                )
-            };
+        let (neuron, encoder) = if platform == "Spikey" {
+            (spikey_neuron(), spikey_encoder())
+        } else {
+            (brainscales_neuron(), brainscales_encoder())
+        };
+        let (backend, train_encoder, mut cfg) = hil_setting(&platform.to_lowercase(), args.presentation)?;
         cfg.epochs = args.epochs;
         let lif = neuron.into_model()?;
         // the weight scale, swept on 500 training images on chip 0 (as paper_benchmark does)

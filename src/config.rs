@@ -217,6 +217,9 @@ pub struct HilRunConfig {
     pub max_weight: Option<f64>,
     /// Train only the last layer.
     pub last_layer_only: bool,
+    /// Input presentation to train with: `"test"` (default) or `"paper"` (Spikey's
+    /// 180 ms / 70 Hz); see [`crate::experiment::HilPresentation`].
+    pub presentation: crate::experiment::HilPresentation,
     /// Chip seed, default 0.
     pub seed: u64,
 }
@@ -232,6 +235,7 @@ impl Default for HilRunConfig {
             train_images: 2000,
             max_weight: None,
             last_layer_only: false,
+            presentation: crate::experiment::HilPresentation::Test,
             seed: 0,
         }
     }

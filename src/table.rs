@@ -15,15 +15,16 @@ use std::path::Path;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
-use spikeport_analog::Analog;
 use spikeport_ann::load_zoo;
 use spikeport_bench::{run_cell, BackendSetup, BenchError, Conversion, Progress, Record};
 use spikeport_convert::{convert_global, ConvertError, SweepSettings};
 use spikeport_data::Mnist;
-use spikeport_hil::{spikey_training_encoder, train, Control, HilConfig, HilEvent};
+use spikeport_hil::{train, Control, HilEvent};
 use spikeport_snn::{Backend, BackendError, Encoder, Recording};
 
-use crate::experiment::{family_of, platform, unknown, ExperimentError, Family, PLATFORMS};
+use crate::experiment::{
+    family_of, hil_setting, platform, unknown, ExperimentError, Family, HilPresentation, PLATFORMS,
+};
 
 /// Candidate `max_weight` values (µS) of the sweeps of the digital platforms.
 pub const DIGITAL_SWEEP_US: [f64; 10] = [0.006, 0.007, 0.008, 0.009, 0.01, 0.012, 0.015, 0.0175, 0.02, 0.025];
@@ -72,11 +73,14 @@ pub struct HilSettings {
     pub epochs: usize,
     /// Training images, default 2,000 (the paper: 60,000).
     pub train_images: usize,
+    /// Input presentation to train with, default `"test"` (the paper: `"paper"`, Spikey's
+    /// shorter 180 ms / 70 Hz one); see [`HilPresentation`].
+    pub presentation: HilPresentation,
 }
 
 impl Default for HilSettings {
     fn default() -> Self {
-        Self { enabled: true, epochs: 1, train_images: 2000 }
+        Self { enabled: true, epochs: 1, train_images: 2000, presentation: HilPresentation::Test }
     }
 }
 
@@ -406,11 +410,7 @@ fn hil_cell(
     on_event: &mut dyn FnMut(TableEvent<'_>),
 ) -> Result<HilOutcome, TableError> {
     let t0 = Instant::now();
-    let (backend, train_encoder, mut hc) = if pname == "spikey" {
-        (Analog::spikey(), spikey_training_encoder(), HilConfig::paper_spikey())
-    } else {
-        (Analog::brainscales(), setup.encoder, HilConfig::paper_brainscales())
-    };
+    let (backend, train_encoder, mut hc) = hil_setting(pname, cfg.hil.presentation)?;
     hc.epochs = cfg.hil.epochs;
     hc.seed = cfg.seed;
     let net = convert_global(&model.network, &setup.neuron, max_weight, spikeport_convert::DEFAULT_DELAY_MS)?;

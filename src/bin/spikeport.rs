@@ -585,8 +585,8 @@ fn cmd_hil(
     train_images: Option<usize>,
     checkpoint: Option<PathBuf>,
 ) -> Result<(), Error> {
-    use spikeport::analog::Analog;
-    use spikeport::hil::{spikey_training_encoder, train, Control, HilConfig, HilEvent};
+    use spikeport::experiment::hil_setting;
+    use spikeport::hil::{train, Control, HilEvent};
     use spikeport::snn::Backend;
     let mut cfg: HilRunConfig = config(&g.config)?;
     cfg.network = m.network.unwrap_or(cfg.network);
@@ -596,13 +596,7 @@ fn cmd_hil(
     cfg.train_images = train_images.unwrap_or(cfg.train_images);
     cfg.images = g.images.unwrap_or(cfg.images);
     cfg.seed = g.seed.unwrap_or(cfg.seed);
-    let (backend, train_encoder, mut hc) = match cfg.platform.as_str() {
-        "spikey" => (Analog::spikey(), spikey_training_encoder(), HilConfig::paper_spikey()),
-        "brainscales" => {
-            (Analog::brainscales(), spikeport::analog::brainscales_encoder(), HilConfig::paper_brainscales())
-        }
-        other => return Err(unknown("analog platform", other, &["spikey", "brainscales"]).into()),
-    };
+    let (backend, train_encoder, mut hc) = hil_setting(&cfg.platform, cfg.presentation)?;
     hc.epochs = cfg.epochs;
     hc.seed = cfg.seed;
     hc.last_layer_only = cfg.last_layer_only;
