@@ -42,7 +42,7 @@ use spikeport_lif::{
     DelayRing, DenseSynapses, InputSchedule, Kernel, LifError, NeuronKernel, Real, RkControl, SpikeBatch,
     StateBlock, StateSliceMut,
 };
-use spikeport_snn::timing::{delay_steps, duration_steps, GRID_TOLERANCE};
+use spikeport_snn::timing::{batch_grid, delay_steps, GRID_TOLERANCE};
 use spikeport_snn::{
     Activity, BackendError, CountCheckpoints, Deployed, ImageBoundary, PlatformInfo, RecordedMembrane,
     RecordedSpikes, Recording, RunOutput, SnnNetwork, SpikeInput,
@@ -255,23 +255,8 @@ impl Plan {
         memory_limit_bytes: usize,
     ) -> Result<Self, BackendError> {
         let dt = dep.dt_ms;
-        let period = input.period_ms();
-        let steps = duration_steps(period, dt);
-        if steps == 0 || (steps as f64 * dt - period).abs() > GRID_TOLERANCE * period.max(1.0) {
-            return Err(BackendError::invalid_input(format!(
-                "the time step {dt} ms does not divide the image period of {period} ms (duration + pause)"
-            )));
-        }
+        let (steps, rec_images) = batch_grid(dt, input, rec)?;
         let n_images = input.n_images();
-        let rec_images = match &rec.images {
-            None => 0..n_images,
-            Some(r) if r.start <= r.end && r.end <= n_images => r.clone(),
-            Some(r) => {
-                return Err(BackendError::invalid_recording(format!(
-                    "images {r:?} are not within the batch of {n_images} images"
-                )))
-            }
-        };
         let net = &dep.net;
         let mut spike_sel = Vec::with_capacity(rec.spikes.len());
         for sel in &rec.spikes {

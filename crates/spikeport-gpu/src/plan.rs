@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 use spikeport_lif::InputSchedule;
-use spikeport_snn::timing::{duration_steps, GRID_TOLERANCE};
+use spikeport_snn::timing::{batch_grid, GRID_TOLERANCE};
 use spikeport_snn::{BackendError, ImageBoundary, Recording, SnnNetwork, SpikeInput};
 
 use crate::GpuError;
@@ -61,23 +61,8 @@ impl Plan {
         rec: &Recording,
         memory_limit_bytes: usize,
     ) -> Result<Self, BackendError> {
-        let period = input.period_ms();
-        let steps = duration_steps(period, dt);
-        if steps == 0 || (steps as f64 * dt - period).abs() > GRID_TOLERANCE * period.max(1.0) {
-            return Err(BackendError::invalid_input(format!(
-                "the time step {dt} ms does not divide the image period of {period} ms (duration + pause)"
-            )));
-        }
+        let (steps, rec_images) = batch_grid(dt, input, rec)?;
         let n_images = input.n_images();
-        let rec_images = match &rec.images {
-            None => 0..n_images,
-            Some(r) if r.start <= r.end && r.end <= n_images => r.clone(),
-            Some(r) => {
-                return Err(BackendError::invalid_recording(format!(
-                    "images {r:?} are not within the batch of {n_images} images"
-                )))
-            }
-        };
         let spike_sel = rec
             .spikes
             .iter()

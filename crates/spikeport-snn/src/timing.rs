@@ -109,6 +109,47 @@ pub fn duration_steps(ms: f64, dt_ms: f64) -> usize {
     (ms / dt_ms).round() as usize
 }
 
+/// Steps per image and the images to record of one batch run: the checks every time-stepped
+/// backend makes before it simulates `input` at `dt_ms` with `rec`.
+///
+/// **Errors** with [`BackendError::InvalidInput`](crate::BackendError) if `dt_ms` does not
+/// divide the image period (duration + pause), and with
+/// [`BackendError::InvalidRecording`](crate::BackendError) if `rec.images` is not a range
+/// within the batch.
+///
+/// ```
+/// # use spikeport_snn::{timing::batch_grid, Encoder, Recording};
+/// let input = Encoder::paper_digital().encode(ndarray::array![[0.5f32], [1.0]].view())?;
+/// let (steps, images) = batch_grid(1.0, &input, &Recording::counts_only())?;
+/// assert_eq!((steps, images), (550, 0..2));
+/// assert!(batch_grid(0.3, &input, &Recording::counts_only()).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn batch_grid(
+    dt_ms: f64,
+    input: &crate::SpikeInput,
+    rec: &crate::Recording,
+) -> Result<(usize, std::ops::Range<usize>), crate::BackendError> {
+    let period = input.period_ms();
+    let steps = duration_steps(period, dt_ms);
+    if steps == 0 || (steps as f64 * dt_ms - period).abs() > GRID_TOLERANCE * period.max(1.0) {
+        return Err(crate::BackendError::invalid_input(format!(
+            "the time step {dt_ms} ms does not divide the image period of {period} ms (duration + pause)"
+        )));
+    }
+    let n_images = input.n_images();
+    let images = match &rec.images {
+        None => 0..n_images,
+        Some(r) if r.start <= r.end && r.end <= n_images => r.clone(),
+        Some(r) => {
+            return Err(crate::BackendError::invalid_recording(format!(
+                "images {r:?} are not within the batch of {n_images} images"
+            )))
+        }
+    };
+    Ok((steps, images))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
