@@ -575,26 +575,6 @@ fn split_row<F: Real>(row: &[F], e: &mut [F], i: &mut [F]) {
 // One tile
 // ------------------------------------------------------------------------------------
 
-/// The input spikes of lane stamp `s` of a lane whose images start at batch image
-/// `first`: the image whose period contains `s` at its local stamp, plus the spikes
-/// stamped at the very end of the previous image (only possible without a pause).
-fn lane_inputs(
-    sched: &InputSchedule,
-    first_local: usize,
-    per_lane: usize,
-    steps: usize,
-    s: usize,
-    out: &mut Vec<u32>,
-) {
-    let (i, r) = (s / steps, s % steps);
-    if r == 0 && i >= 1 && i - 1 < per_lane {
-        out.extend_from_slice(sched.at(first_local + i - 1, steps));
-    }
-    if i < per_lane {
-        out.extend_from_slice(sched.at(first_local + i, r));
-    }
-}
-
 /// Simulate one tile.
 fn simulate_tile<F: Real>(
     dep: &CpuDeployment<F>,
@@ -702,7 +682,7 @@ fn simulate_tile<F: Real>(
     let collect_inputs = |s: usize, batch: &mut SpikeBatch| {
         batch.clear();
         for b in 0..lanes {
-            lane_inputs(&sched, b * per_lane, per_lane, steps, s, batch.open_image());
+            sched.lane_inputs(b * per_lane, per_lane, steps, s, batch.open_image());
             batch.finish_image();
         }
     };

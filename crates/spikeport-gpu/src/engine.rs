@@ -32,7 +32,7 @@ use spikeport_snn::{
 
 use crate::context::{lock, GpuContext};
 use crate::model::{consts, CondExpStep, ModelConsts};
-use crate::plan::{chunk_lanes, lane_inputs, LaneCost, Plan};
+use crate::plan::{chunk_lanes, LaneCost, Plan};
 use crate::GpuError;
 
 /// Threads per workgroup of the neuron and propagation kernels (must match the WGSL).
@@ -520,7 +520,7 @@ fn input_lists(
         for s in 0..=total {
             words[b * stride + s] = to_u32(words.len() - list_off, "input spikes")?;
             list.clear();
-            lane_inputs(&sched, b * per_lane, per_lane, plan.steps, s, &mut list);
+            sched.lane_inputs(b * per_lane, per_lane, plan.steps, s, &mut list);
             spikes += list.len() as u64;
             if let Some((i, _)) = plan.window_image(s) {
                 let mut row = counts.row_mut(b * per_lane + i);

@@ -4,7 +4,6 @@
 
 use std::ops::Range;
 
-use spikeport_lif::InputSchedule;
 use spikeport_snn::timing::{batch_grid, GRID_TOLERANCE};
 use spikeport_snn::{BackendError, ImageBoundary, Recording, SnnNetwork, SpikeInput};
 
@@ -173,27 +172,6 @@ impl Plan {
     pub fn period_image(&self, s: usize) -> (usize, usize) {
         let i = (s / self.steps).min(self.per_lane - 1);
         (i, s - i * self.steps)
-    }
-}
-
-/// The input spikes of lane stamp `s` of a lane whose images start at image
-/// `first_local` of `sched`: the image whose period contains `s` at its local stamp,
-/// after the spikes stamped at the very end of the previous image (only possible
-/// without a pause) — the order in which the CPU backends propagate them.
-pub(crate) fn lane_inputs(
-    sched: &InputSchedule,
-    first_local: usize,
-    per_lane: usize,
-    steps: usize,
-    s: usize,
-    out: &mut Vec<u32>,
-) {
-    let (i, r) = (s / steps, s % steps);
-    if r == 0 && i >= 1 && i - 1 < per_lane {
-        out.extend_from_slice(sched.at(first_local + i - 1, steps));
-    }
-    if i < per_lane {
-        out.extend_from_slice(sched.at(first_local + i, r));
     }
 }
 

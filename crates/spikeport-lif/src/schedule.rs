@@ -97,6 +97,24 @@ impl InputSchedule {
         let k = image * (self.steps + 2) + stamp;
         &self.neurons[self.offsets[k] as usize..self.offsets[k + 1] as usize]
     }
+
+    /// Appends to `out` the input spikes of stamp `s` of a lane that runs `per_lane`
+    /// images back to back from image `first` on: those of the image whose period (of
+    /// `steps` steps) contains `s`, at its local stamp, after the spikes stamped at the very
+    /// end of the previous image of the lane (only possible without a pause) — the order
+    /// in which every batched backend propagates them.
+    ///
+    /// **Panics** if an image of the lane is out of range.
+    #[track_caller]
+    pub fn lane_inputs(&self, first: usize, per_lane: usize, steps: usize, s: usize, out: &mut Vec<u32>) {
+        let (i, r) = (s / steps, s % steps);
+        if r == 0 && i >= 1 && i - 1 < per_lane {
+            out.extend_from_slice(self.at(first + i - 1, steps));
+        }
+        if i < per_lane {
+            out.extend_from_slice(self.at(first + i, r));
+        }
+    }
 }
 
 #[cfg(test)]
