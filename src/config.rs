@@ -256,11 +256,21 @@ pub struct TrainRunConfig {
     /// SD of the multiplicative Gaussian noise on hidden activations during training
     /// ([`spikeport_ann::TrainConfig::hidden_noise`]); unset keeps the recipe's.
     pub hidden_noise: Option<f32>,
+    /// Largest offset subtracted from hidden units' inputs during training
+    /// ([`spikeport_ann::TrainConfig::hidden_offset`]); unset keeps the recipe's.
+    pub hidden_offset: Option<f32>,
 }
 
 impl Default for TrainRunConfig {
     fn default() -> Self {
-        Self { network: "spikey-net".into(), out: None, epochs: None, seed: None, hidden_noise: None }
+        Self {
+            network: "spikey-net".into(),
+            out: None,
+            epochs: None,
+            seed: None,
+            hidden_noise: None,
+            hidden_offset: None,
+        }
     }
 }
 

@@ -288,6 +288,9 @@ fn cmd_train(
     if let Some(n) = cfg.hidden_noise {
         recipe.config.hidden_noise = n;
     }
+    if let Some(o) = cfg.hidden_offset {
+        recipe.config.hidden_offset = o;
+    }
     let out = PathBuf::from(cfg.out.clone().unwrap_or_else(|| format!("target/zoo/{}.npz", cfg.network)));
     let mnist = Mnist::load()?;
     let pb = bar(recipe.config.epochs as u64, "epochs");

@@ -8,7 +8,7 @@
 //!   activation, which the ANN→SNN conversion normalises with.
 //! * [`train`] with a [`TrainConfig`]: softmax cross-entropy or categorical hinge
 //!   ([`Loss`]), SGD with momentum or Adam ([`Optimizer`]), L2, a non-negative weight
-//!   constraint, dropout, seeded shuffling. Work is spread over rayon's threads in blocks
+//!   constraint, dropout, noise and offsets on the hidden units, seeded shuffling. Work is spread over rayon's threads in blocks
 //!   that do not depend on the thread count, so the same seed gives the same weights, bit
 //!   for bit, on any number of threads.
 //! * [`Model`]: save and load as `.npz` weights + JSON header ([`io`]).

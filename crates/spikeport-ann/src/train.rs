@@ -50,6 +50,14 @@ pub struct TrainConfig {
     /// errors of its spiking conversion. 0 (the default) draws nothing.
     #[serde(default)]
     pub hidden_noise: f32,
+    /// Largest offset θ ≥ 0 subtracted from every hidden unit's input during training: each
+    /// sample draws u ~ U(0, 1) and its hidden units compute max(0, z − θ·u) instead of
+    /// max(0, z). A leaky spiking neuron does not fire below its rheobase, which acts as a
+    /// negative bias of the converted network; the offset teaches the network not to rely on
+    /// small activations. Inference is unchanged (a bias-free ReLU network). 0 (the default)
+    /// draws nothing.
+    #[serde(default)]
+    pub hidden_offset: f32,
     /// Seed for shuffling and dropout masks.
     pub seed: u64,
 }
@@ -68,6 +76,7 @@ impl Default for TrainConfig {
             input_dropout: 0.0,
             hidden_dropout: 0.0,
             hidden_noise: 0.0,
+            hidden_offset: 0.0,
             seed: 0,
         }
     }
@@ -94,6 +103,9 @@ impl TrainConfig {
         }
         if !(self.hidden_noise.is_finite() && self.hidden_noise >= 0.0) {
             return bad("hidden_noise", format!("must be finite and ≥ 0, got {}", self.hidden_noise));
+        }
+        if !(self.hidden_offset.is_finite() && self.hidden_offset >= 0.0) {
+            return bad("hidden_offset", format!("must be finite and ≥ 0, got {}", self.hidden_offset));
         }
         self.optimizer.check()?;
         self.schedule.check()
@@ -291,12 +303,21 @@ fn step(
     let mut masks: Vec<Option<Array2<f32>>> = Vec::with_capacity(nl);
     acts.push(x);
     masks.push(None);
+    let offsets: Option<Vec<f32>> = (cfg.hidden_offset > 0.0 && nl > 1)
+        .then(|| (0..b).map(|_| cfg.hidden_offset * rng.random::<f32>()).collect());
     let mut z = Array2::zeros((0, 0));
     for (l, layer) in net.layers().iter().enumerate() {
         let mut out = Array2::zeros((b, layer.outputs()));
         layer.affine_into(acts[l].view(), &mut out);
         if l + 1 < nl {
-            out.mapv_inplace(|v| v.max(0.0));
+            match &offsets {
+                Some(o) => {
+                    for (mut row, &c) in out.rows_mut().into_iter().zip(o) {
+                        row.mapv_inplace(|v| (v - c).max(0.0));
+                    }
+                }
+                None => out.mapv_inplace(|v| v.max(0.0)),
+            }
             let mut mask =
                 (cfg.hidden_dropout > 0.0).then(|| dropout_mask(b, out.ncols(), cfg.hidden_dropout, rng));
             if cfg.hidden_noise > 0.0 {

@@ -65,6 +65,44 @@ fn hidden_noise_perturbs_training_and_the_network_still_learns() {
     assert!(acc > 90.0, "noisy training still learns the blobs: {acc} %");
 }
 
+/// Accuracy (%) of `net` when every hidden unit computes max(0, z − `offset`): how a network
+/// fares when its hidden units have a threshold, as converted leaky neurons do.
+fn accuracy_with_offset(net: &Network, x: &Array2<f32>, y: &[u8], offset: f32) -> f64 {
+    let mut a = x.clone();
+    let n = net.layers().len();
+    for (l, layer) in net.layers().iter().enumerate() {
+        a = a.dot(&layer.weight());
+        if l + 1 < n {
+            a.mapv_inplace(|v| (v - offset).max(0.0));
+        }
+    }
+    let correct = a
+        .rows()
+        .into_iter()
+        .zip(y)
+        .filter(|(r, &c)| {
+            let best = r.iter().enumerate().max_by(|p, q| p.1.total_cmp(q.1)).map(|(k, _)| k);
+            best == Some(usize::from(c))
+        })
+        .count();
+    100.0 * correct as f64 / y.len() as f64
+}
+
+#[test]
+fn hidden_offset_training_tolerates_a_hidden_threshold_at_inference() {
+    let plain_cfg = TrainConfig { epochs: 20, batch_size: 50, l2: 1e-3, ..TrainConfig::default() };
+    let offset_cfg = TrainConfig { hidden_offset: 0.5, ..plain_cfg.clone() };
+    let plain = run(2, &plain_cfg);
+    let robust = run(2, &offset_cfg);
+    assert_ne!(plain, robust, "the offset must change the updates");
+    assert_eq!(robust, run(1, &offset_cfg), "and be drawn from the seeded stream");
+    let (xt, yt) = blobs(300, 3);
+    let clean = robust.evaluate(xt.view(), &yt).expect("eval").accuracy_pct();
+    assert!(clean > 90.0, "inference without the offset still classifies the blobs: {clean} %");
+    let (p, r) = (accuracy_with_offset(&plain, &xt, &yt, 0.4), accuracy_with_offset(&robust, &xt, &yt, 0.4));
+    assert!(r > 95.0 && p < 80.0, "with a threshold of 0.4 at inference: plain {p} %, offset-trained {r} %");
+}
+
 #[test]
 fn every_loss_and_optimiser_learns_the_blobs() {
     let (x, y) = blobs(600, 2);
@@ -155,6 +193,13 @@ fn bad_settings_and_data_are_typed_errors() {
     bad("l2", TrainConfig { l2: -1.0, ..TrainConfig::default() }, &mut net, &mut obs);
     bad("hidden_noise", TrainConfig { hidden_noise: -0.1, ..TrainConfig::default() }, &mut net, &mut obs);
     bad("hidden_noise", TrainConfig { hidden_noise: f32::NAN, ..TrainConfig::default() }, &mut net, &mut obs);
+    bad("hidden_offset", TrainConfig { hidden_offset: -0.1, ..TrainConfig::default() }, &mut net, &mut obs);
+    bad(
+        "hidden_offset",
+        TrainConfig { hidden_offset: f32::INFINITY, ..TrainConfig::default() },
+        &mut net,
+        &mut obs,
+    );
     bad("lr", TrainConfig { optimizer: Optimizer::adam(-1.0), ..TrainConfig::default() }, &mut net, &mut obs);
     let y_bad: Vec<u8> = y.iter().map(|_| 7).collect();
     let err = train(&mut net, Labelled::new(x.view(), &y_bad), None, &TrainConfig::default(), &mut obs)
