@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release --example analog_hil                      # 10 chip seeds, both platforms (reduced setting)
 //! cargo run --release --example analog_hil -- --seeds 3 --images 500
+//! cargo run --release --example analog_hil -- --model my-spikey-net.npz  # any 81×100×10 model file
 //! cargo run --release --example analog_hil -- --json results/seeds.json --figures docs/figures
 //! cargo run --release --example analog_hil -- --paper           # the paper's HIL setting: 5 epochs on all 60,000
 //!                                                               # training images, 10,000 test images (hours)
@@ -30,7 +31,7 @@ use ndarray::s;
 use spikeport::analog::{
     brainscales_encoder, brainscales_neuron, spikey_encoder, spikey_neuron, Analog, Mismatch, Noise,
 };
-use spikeport::ann::load_zoo;
+use spikeport::ann::{load_zoo, Model};
 use spikeport::convert::{sweep, SweepSettings};
 use spikeport::data::Mnist;
 use spikeport::experiment::{hil_setting, HilPresentation};
@@ -49,6 +50,7 @@ struct Args {
     json: Option<std::path::PathBuf>,
     figures: Option<std::path::PathBuf>,
     presentation: HilPresentation,
+    model: Option<std::path::PathBuf>,
 }
 
 fn parse() -> Result<Args, String> {
@@ -60,6 +62,7 @@ fn parse() -> Result<Args, String> {
         json: None,
         figures: None,
         presentation: HilPresentation::Test,
+        model: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -84,10 +87,12 @@ fn parse() -> Result<Args, String> {
                 a.presentation = HilPresentation::Paper;
             }
             "--paper-presentation" => a.presentation = HilPresentation::Paper,
+            "--model" => a.model = Some(it.next().ok_or("--model needs a path")?.into()),
             other => {
                 return Err(format!(
                     "unknown argument `{other}`; usage: analog_hil [--seeds N] [--images N] \
-                     [--train-images N] [--epochs N] [--paper] [--paper-presentation] [--json PATH] [--figures DIR]"
+                     [--train-images N] [--epochs N] [--paper] [--paper-presentation] [--model FILE.npz] [--json PATH] \
+                     [--figures DIR]"
                 ))
             }
         }
@@ -105,7 +110,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let t0 = Instant::now();
     let mnist = Mnist::load()?;
-    let model = load_zoo("spikey-net")?;
+    let model = match &args.model {
+        Some(path) => Model::load(path)?,
+        None => load_zoo("spikey-net")?,
+    };
     let test = mnist.test.take(args.images.min(mnist.test.len()))?;
     let train_set = mnist.train.take(args.train_images.min(mnist.train.len()))?;
     let (xt, yt) = (model.features(&test)?, test.labels().to_vec());

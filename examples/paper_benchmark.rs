@@ -36,6 +36,7 @@ use spikeport::data::{Dataset, Mnist};
 use spikeport::experiment::{platform, run_as_is, unknown, ExperimentError, Family, PLATFORMS};
 use spikeport::io::{load_model, onnx::default_preprocessing, LoadedModel};
 use spikeport::snn::{BackendError, Encoder, IfCurrDeltaSubParams, SnnNetwork};
+use spikeport::table::DIGITAL_SWEEP_US;
 
 const USAGE: &str =
     "usage: paper_benchmark [--networks a,b] [--backends fast,fast-genn,gpu,reference,reference-1ms,spinnaker,spikey,brainscales,..] [--images N] \
@@ -45,9 +46,6 @@ const USAGE: &str =
 
 /// Input rate of the per-layer conversion unless `--per-layer-freq` says otherwise, Hz.
 const DEFAULT_PER_LAYER_FREQ_HZ: f64 = 250.0;
-
-/// Candidate `max_weight` values (µS) of the sweeps.
-const SWEEP_WEIGHTS: [f64; 10] = [0.006, 0.007, 0.008, 0.009, 0.01, 0.012, 0.015, 0.0175, 0.02, 0.025];
 
 struct Args {
     networks: Vec<String>,
@@ -278,7 +276,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     (_, Some(max_weight)) => Conversion::Global { max_weight },
                     (_, None) => Conversion::Sweep {
                         settings: SweepSettings {
-                            max_weights: SWEEP_WEIGHTS.to_vec(),
+                            max_weights: DIGITAL_SWEEP_US.to_vec(),
                             max_freqs_hz: args.sweep_freqs.clone(),
                             seed: 0,
                         },
