@@ -10,8 +10,9 @@
 //!                                                               # training images, 10,000 test images (hours)
 //! ```
 //!
-//! For each platform (Spikey, BrainScaleS-1): sweep the global weight scale on 500 training
-//! images on chip 0; then for each chip seed: convert Spikey-net with it, deploy it on the seed's chip (calibrated
+//! For each platform (Spikey, BrainScaleS-1): sweep the global weight scale with HIL in the
+//! loop on chip 0 (per candidate: one HIL epoch on the first 2,000 training images, judged
+//! on training images 50,000–50,999; `experiment::sweep_hil_scale`); then for each chip seed: convert Spikey-net with it, deploy it on the seed's chip (calibrated
 //! mismatch, default noise), measure test accuracy, train in the loop on training images
 //! (the platform's paper setting: Spikey batch 100, lr 0.02; BrainScaleS batch 500, lr 0.008)
 //! with the chip's test presentation (`--paper-presentation`: Spikey's 180 ms at 70 Hz, as
@@ -32,15 +33,14 @@ use spikeport::analog::{
     brainscales_encoder, brainscales_neuron, spikey_encoder, spikey_neuron, Analog, Mismatch, Noise,
 };
 use spikeport::ann::{load_zoo, Model};
-use spikeport::convert::{sweep, SweepSettings};
 use spikeport::data::Mnist;
-use spikeport::experiment::{hil_setting, HilPresentation};
-use spikeport::hil::{train, Control, HilEvent};
+use spikeport::experiment::{
+    hil_setting, sweep_hil_scale, HilPresentation, HIL_SCALE_SWEEP_TRAIN_IMAGES, HIL_SCALE_SWEEP_US,
+    HIL_SCALE_SWEEP_VALIDATION,
+};
+use spikeport::hil::{train, Control, HilConfig, HilEvent};
 use spikeport::plot::{mean_sd, seed_spread, SeedStudy};
 use spikeport::snn::{Backend, Recording};
-
-/// Candidate `max_weight` values (µS); Spikey clips anything above 0.015 µS to level 15.
-const SWEEP: [f64; 6] = [0.01, 0.0125, 0.015, 0.0175, 0.02, 0.025];
 
 struct Args {
     seeds: u64,
@@ -118,6 +118,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let train_set = mnist.train.take(args.train_images.min(mnist.train.len()))?;
     let (xt, yt) = (model.features(&test)?, test.labels().to_vec());
     let (xtr, ytr) = (model.features(&train_set)?, train_set.labels().to_vec());
+    let validation = mnist.train.select(&HIL_SCALE_SWEEP_VALIDATION.collect::<Vec<_>>())?;
+    let (xval, yval) = (model.features(&validation)?, validation.labels().to_vec());
     let ann_pred = model.network.predict(xt.view())?;
     let ann_acc = 100.0 * ann_pred.iter().zip(&yt).filter(|(p, &y)| **p == usize::from(y)).count() as f64
         / yt.len() as f64;
@@ -142,15 +144,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (backend, train_encoder, mut cfg) = hil_setting(&platform.to_lowercase(), args.presentation)?;
         cfg.epochs = args.epochs;
         let lif = neuron.into_model()?;
-        // the weight scale, swept on 500 training images on chip 0 (as paper_benchmark does)
-        let calib = xtr.slice(s![..500.min(xtr.nrows()), ..]);
-        let settings = SweepSettings { max_weights: SWEEP.to_vec(), max_freqs_hz: Vec::new(), seed: 0 };
-        let swept = sweep(&backend, &model.network, &lif, &encoder, calib, &ytr[..calib.nrows()], &settings)?;
-        let max_weight = swept.best.max_weight;
-        println!(
-            "{platform}: max_weight {max_weight} µS (swept on {} training images: {:.1} %)",
-            swept.images, swept.best.accuracy_pct
-        );
+        // the weight scale, swept with HIL in the loop on chip 0: one epoch on the first
+        // 2,000 training images per candidate, judged on training images 50,000–50,999
+        let sweep_train = HIL_SCALE_SWEEP_TRAIN_IMAGES.min(xtr.nrows());
+        let (max_weight, points) = sweep_hil_scale(
+            &backend,
+            &lif,
+            &encoder,
+            &train_encoder,
+            &HilConfig { epochs: 1, ..cfg.clone() },
+            &model.network,
+            &HIL_SCALE_SWEEP_US,
+            (xtr.slice(s![..sweep_train, ..]), &ytr[..sweep_train]),
+            (xval.view(), &yval),
+            0,
+        )?;
+        for p in &points {
+            println!(
+                "{platform} scale sweep, chip 0: max_weight {} µS: {:.1} % before, {:.1} % after 1 HIL epoch on {sweep_train} \
+                 training images ({} validation images)",
+                p.max_weight,
+                p.before_pct,
+                p.after_pct,
+                yval.len()
+            );
+        }
+        println!("{platform}: max_weight {max_weight} µS");
         let scale = max_weight / f64::from(model.network.max_weight());
         let net = spikeport::convert::convert_global(&model.network, &lif, max_weight, 1.0)?;
         let input = encoder.encode(xt.view())?;

@@ -197,6 +197,17 @@ impl Default for SweepConfig {
     }
 }
 
+/// How `spikeport hil` chooses an unset weight scale.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScaleSweep {
+    /// By the accuracy of the converted network before HIL.
+    #[default]
+    Conversion,
+    /// By the accuracy after a short HIL run per candidate.
+    Hil,
+}
+
 /// `spikeport hil`: hardware-in-the-loop training on an analog platform's chip.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -213,8 +224,14 @@ pub struct HilRunConfig {
     pub epochs: usize,
     /// Training images, default 2,000 (the paper: 60,000).
     pub train_images: usize,
-    /// Global weight scale, µS; unset sweeps it on 500 training images on the chip.
+    /// Global weight scale, µS; unset sweeps it on the chip as `scale_sweep` says.
     pub max_weight: Option<f64>,
+    /// How an unset `max_weight` is swept: `"conversion"` (default: accuracy of the converted
+    /// network on 500 training images, [`ANALOG_SWEEP_US`](crate::table::ANALOG_SWEEP_US)) or
+    /// `"hil"` (accuracy after one HIL epoch per candidate,
+    /// [`sweep_hil_scale`](crate::experiment::sweep_hil_scale); slower, and on Spikey 1–2 pp
+    /// better after HIL).
+    pub scale_sweep: ScaleSweep,
     /// Train only the last layer.
     pub last_layer_only: bool,
     /// Input presentation to train with: `"test"` (default) or `"paper"` (Spikey's
@@ -234,6 +251,7 @@ impl Default for HilRunConfig {
             epochs: 1,
             train_images: 2000,
             max_weight: None,
+            scale_sweep: ScaleSweep::Conversion,
             last_layer_only: false,
             presentation: crate::experiment::HilPresentation::Test,
             seed: 0,
@@ -368,6 +386,15 @@ mod tests {
         assert!(matches!(e, ConfigError::Invalid { .. }));
         let e = load::<RunConfig>(Path::new("/nonexistent/run.toml")).unwrap_err();
         assert!(matches!(e, ConfigError::Io { .. }));
+    }
+
+    #[test]
+    fn the_hil_scale_sweep_is_chosen_by_name() {
+        let h: HilRunConfig = parse("scale_sweep = \"hil\"\n", "h.toml").expect("valid");
+        assert_eq!(h.scale_sweep, ScaleSweep::Hil);
+        assert_eq!(HilRunConfig::default().scale_sweep, ScaleSweep::Conversion);
+        let e = parse::<HilRunConfig>("scale_sweep = \"hill\"\n", "h.toml").unwrap_err();
+        assert!(matches!(e, ConfigError::Invalid { .. }), "{e}");
     }
 
     #[test]

@@ -24,7 +24,8 @@ use spikeport::bench::{
     markdown_table, run_cell, to_csv, write_csv, write_json, BackendSetup, Conversion, Record,
 };
 use spikeport::config::{
-    load, ConfigError, ConvertConfig, EnergyConfig, HilRunConfig, RunConfig, SweepConfig, TrainRunConfig,
+    load, ConfigError, ConvertConfig, EnergyConfig, HilRunConfig, RunConfig, ScaleSweep, SweepConfig,
+    TrainRunConfig,
 };
 use spikeport::convert::{
     choose, convert_global, SweepPoint, SweepSettings, DEFAULT_DELAY_MS, DEFAULT_PERCENTILE,
@@ -589,7 +590,7 @@ fn cmd_hil(
     checkpoint: Option<PathBuf>,
 ) -> Result<(), Error> {
     use spikeport::experiment::hil_setting;
-    use spikeport::hil::{train, Control, HilEvent};
+    use spikeport::hil::{train, Control, HilConfig, HilEvent};
     use spikeport::snn::Backend;
     let mut cfg: HilRunConfig = config(&g.config)?;
     cfg.network = m.network.unwrap_or(cfg.network);
@@ -608,9 +609,37 @@ fn cmd_hil(
     let mnist = Mnist::load()?;
     let train_set = mnist.train.take(cfg.train_images.min(mnist.train.len()))?;
     let (xtr, ytr) = (model.features(&train_set)?, train_set.labels().to_vec());
-    let max_weight = match cfg.max_weight {
-        Some(w) => w,
-        None => {
+    let max_weight = match (cfg.max_weight, cfg.scale_sweep) {
+        (Some(w), _) => w,
+        (None, ScaleSweep::Hil) => {
+            use spikeport::experiment::{
+                sweep_hil_scale, HIL_SCALE_SWEEP_TRAIN_IMAGES, HIL_SCALE_SWEEP_US, HIL_SCALE_SWEEP_VALIDATION,
+            };
+            let n = HIL_SCALE_SWEEP_TRAIN_IMAGES.min(xtr.nrows());
+            let val = mnist.train.select(&HIL_SCALE_SWEEP_VALIDATION.collect::<Vec<_>>())?;
+            let xval = model.features(&val)?;
+            let (w, points) = sweep_hil_scale(
+                &backend,
+                &p.neuron,
+                &p.encoder,
+                &train_encoder,
+                &HilConfig { epochs: 1, ..hc.clone() },
+                &model.network,
+                &HIL_SCALE_SWEEP_US,
+                (xtr.slice(ndarray::s![..n, ..]), &ytr[..n]),
+                (xval.view(), val.labels()),
+                cfg.seed,
+            )?;
+            for q in &points {
+                println!(
+                    "max_weight {} µS: {:.1} % before, {:.1} % after one HIL epoch on {n} training images",
+                    q.max_weight, q.before_pct, q.after_pct
+                );
+            }
+            println!("swept max_weight {w} µS with HIL ({} validation images)", val.len());
+            w
+        }
+        (None, ScaleSweep::Conversion) => {
             let calib = 500.min(xtr.nrows());
             let settings = SweepSettings {
                 max_weights: ANALOG_SWEEP_US.to_vec(),
