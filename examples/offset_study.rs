@@ -20,8 +20,8 @@
 
 use std::error::Error;
 
-use ndarray::{Array2, Axis};
-use spikeport::ann::{load_zoo, zoo_net, Model};
+use ndarray::{s, Array2, Axis};
+use spikeport::ann::{load_zoo, zoo_net, Model, Network};
 use spikeport::bench::{convert, run_cell, BackendSetup, Conversion, Record};
 use spikeport::convert::SweepSettings;
 use spikeport::data::{Dataset, Mnist};
@@ -116,7 +116,7 @@ fn diagnose(name: &str, model: &Model, mnist: &Mnist) -> Result<(), Box<dyn Erro
     let x = model.features(data)?;
     let acts = model.network.forward_all(x.view())?;
     let hidden = acts.first().ok_or("the network has no layer")?;
-    let mut counts: Option<Array2<u32>> = None;
+    let mut counts = Array2::<f32>::zeros(hidden.dim());
     let mut snn_correct = 0usize;
     for (b, xb) in x.axis_chunks_iter(Axis(0), 1000).enumerate() {
         let out =
@@ -125,12 +125,8 @@ fn diagnose(name: &str, model: &Model, mnist: &Mnist) -> Result<(), Box<dyn Erro
         snn_correct +=
             out.predictions().iter().zip(labels).filter(|(p, &y)| **p == Some(usize::from(y))).count();
         let c = out.counts.get(1).ok_or("no hidden layer in the run")?;
-        counts = Some(match counts {
-            None => c.clone(),
-            Some(prev) => ndarray::concatenate![Axis(0), prev.view(), c.view()],
-        });
+        counts.slice_mut(s![b * 1000..b * 1000 + xb.nrows(), ..]).assign(&c.mapv(|k| k as f32));
     }
-    let counts = counts.ok_or("no test images")?;
     let top = hidden.iter().copied().fold(0.0f32, f32::max);
     let bins = 16;
     // per bin: Σ activation, Σ spikes, units × images, of which fired
@@ -140,7 +136,7 @@ fn diagnose(name: &str, model: &Model, mnist: &Mnist) -> Result<(), Box<dyn Erro
         sum[k].0 += f64::from(a);
         sum[k].1 += f64::from(c);
         sum[k].2 += 1;
-        sum[k].3 += usize::from(c > 0);
+        sum[k].3 += usize::from(c > 0.0);
     }
     println!("\n{name}: {} (hidden layer, {} test images)", converted.description, data.len());
     println!("| ANN activation (bin mean) | mean spikes in 500 ms | fired (%) | hidden units × images |");
@@ -150,19 +146,11 @@ fn diagnose(name: &str, model: &Model, mnist: &Mnist) -> Result<(), Box<dyn Erro
         println!("| {:.3} | {:.1} | {:.1} | {n} |", a / m, c / m, 100.0 * *f as f64 / m);
     }
     let snn = 100.0 * snn_correct as f64 / data.len() as f64;
-    let w_out = model.network.layers().last().ok_or("no output layer")?.weight();
-    let readout = counts.mapv(|c| c as f32).dot(&w_out);
-    let correct = readout
-        .rows()
-        .into_iter()
-        .zip(data.labels())
-        .filter(|(r, &y)| {
-            r.iter().enumerate().max_by(|p, q| p.1.total_cmp(q.1)).map(|(k, _)| k) == Some(usize::from(y))
-        })
-        .count();
+    // the ANN's output layer alone, fed the hidden spike counts
+    let output = Network::new(vec![model.network.layers().last().ok_or("no output layer")?.clone()])?;
+    let readout = output.evaluate(counts.view(), data.labels())?.accuracy_pct();
     println!(
-        "hidden counts read out through the ANN's output weights: {:.2} % (ANN {:.2} %, SNN {:.2} %)",
-        100.0 * correct as f64 / data.len() as f64,
+        "hidden counts read out through the ANN's output weights: {readout:.2} % (ANN {:.2} %, SNN {:.2} %)",
         model.network.evaluate(x.view(), data.labels())?.accuracy_pct(),
         snn
     );
