@@ -27,25 +27,20 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use spikeport::ann::{load_zoo, Model, ZOO_NAMES};
-use spikeport::bench::{
-    markdown_table, platform_table, run_cell, write_csv, write_json, BackendSetup, BenchError, Conversion,
-    Record,
+use spikeport::bench::{markdown_table, platform_table, write_csv, write_json};
+use spikeport::benchmark::{
+    run_benchmark, BenchmarkEvent, BenchmarkSpec, ConversionKind, DEFAULT_PER_LAYER_FREQ_HZ,
 };
-use spikeport::convert::{ConvertError, SweepSettings, DEFAULT_PERCENTILE};
 use spikeport::data::{Dataset, Mnist};
 use spikeport::experiment::{platform, run_as_is, unknown, ExperimentError, Family, PLATFORMS};
 use spikeport::io::{load_model, onnx::default_preprocessing, LoadedModel};
-use spikeport::snn::{BackendError, Encoder, IfCurrDeltaSubParams, SnnNetwork};
-use spikeport::table::DIGITAL_SWEEP_US;
+use spikeport::snn::{Encoder, SnnNetwork};
 
 const USAGE: &str =
     "usage: paper_benchmark [--networks a,b] [--backends fast,fast-genn,gpu,reference,reference-1ms,spinnaker,spikey,brainscales,..] [--images N] \
 [--reference-images N] [--conversion paper|per-layer|both] [--max-weight W] [--max-freq HZ] \
 [--sweep-freqs HZ,HZ,..] [--per-layer-freq HZ] [--calibration-images N] [--batch N] [--threads N] \
 [--json PATH] [--csv PATH] [--model PATH.onnx|.npz|.nir ...]";
-
-/// Input rate of the per-layer conversion unless `--per-layer-freq` says otherwise, Hz.
-const DEFAULT_PER_LAYER_FREQ_HZ: f64 = 250.0;
 
 struct Args {
     networks: Vec<String>,
@@ -54,7 +49,7 @@ struct Args {
     backends: Vec<String>,
     images: usize,
     reference_images: usize,
-    conversions: Vec<&'static str>,
+    conversions: Vec<ConversionKind>,
     max_weight: Option<f64>,
     max_freq: f64,
     sweep_freqs: Vec<f64>,
@@ -73,7 +68,7 @@ fn parse_args() -> Result<Args, String> {
         backends: vec!["fast".into(), "reference".into()],
         images: 10_000,
         reference_images: 100,
-        conversions: vec!["paper"],
+        conversions: vec![ConversionKind::Paper],
         max_weight: None,
         max_freq: 120.0,
         sweep_freqs: Vec::new(),
@@ -128,9 +123,9 @@ fn parse_args() -> Result<Args, String> {
             }
             "--conversion" => {
                 a.conversions = match it.next().as_deref() {
-                    Some("paper") => vec!["paper"],
-                    Some("per-layer") => vec!["per-layer"],
-                    Some("both") => vec!["paper", "per-layer"],
+                    Some("paper") => vec![ConversionKind::Paper],
+                    Some("per-layer") => vec![ConversionKind::PerLayer],
+                    Some("both") => vec![ConversionKind::Paper, ConversionKind::PerLayer],
                     other => {
                         return Err(format!("--conversion: expected paper, per-layer or both, got {other:?}"))
                     }
@@ -159,16 +154,6 @@ fn parse_args() -> Result<Args, String> {
         return Err("--images and --batch must be ≥ 1".into());
     }
     Ok(a)
-}
-
-/// Why a network cannot run on a platform at all (so its cell is skipped, not fatal).
-fn does_not_run(e: &BenchError) -> Option<&BackendError> {
-    let backend = match e {
-        BenchError::Backend(b) => b,
-        BenchError::Convert(ConvertError::Backend(b)) => b,
-        _ => return None,
-    };
-    matches!(backend, BackendError::Unsupported { .. } | BackendError::DoesNotFit { .. }).then_some(backend)
 }
 
 fn bar(len: u64, prefix: String) -> ProgressBar {
@@ -234,7 +219,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         args.reference_images.min(test.len()),
         rayon::current_num_threads()
     );
-    let mut records: Vec<Record> = Vec::new();
     let mut anns: Vec<(String, Model)> = Vec::new();
     for name in &args.networks {
         anns.push((name.clone(), load_zoo(name)?));
@@ -252,89 +236,50 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => return Err(format!("{}: unsupported model kind", path.display()).into()),
         }
     }
-    for (name, model) in anns {
-        for &conv in &args.conversions {
-            // The weight scale swept on the first non-reference backend is reused for the
-            // `reference` backends (a sweep at dt 0.1 ms would take longer than the run).
-            let mut chosen = args.max_weight;
-            let mut chosen_freq = args.max_freq;
-            for backend_name in &args.backends {
-                let platform = platform(backend_name, encoder)?;
-                let is_reference = platform.family == Family::Reference;
-                let images = if is_reference { args.reference_images.min(test.len()) } else { test.len() };
-                if images == 0 {
-                    continue;
-                }
-                // every non-reference backend sweeps on itself
-                let reuse = if is_reference { chosen } else { args.max_weight };
-                let conversion = match (conv, reuse) {
-                    ("per-layer", _) => Conversion::PerLayer {
-                        percentile: DEFAULT_PERCENTILE,
-                        neuron: IfCurrDeltaSubParams::new().check()?,
-                        calibration_images: args.calibration_images,
-                    },
-                    (_, Some(max_weight)) => Conversion::Global { max_weight },
-                    (_, None) => Conversion::Sweep {
-                        settings: SweepSettings {
-                            max_weights: DIGITAL_SWEEP_US.to_vec(),
-                            max_freqs_hz: args.sweep_freqs.clone(),
-                            seed: 0,
-                        },
-                        calibration_images: args.calibration_images,
-                    },
-                };
-                let label =
-                    if conv == "paper" { backend_name.clone() } else { format!("{backend_name} ({conv})") };
-                // the analog platforms run their own paper settings
-                let encoder = match (conv, args.per_layer_freq) {
-                    _ if platform.family == Family::Analog => platform.encoder,
-                    ("per-layer", Some(f)) => encoder.with_max_freq(f)?,
-                    ("per-layer", None) => encoder,
-                    _ if is_reference => encoder.with_max_freq(chosen_freq)?,
-                    _ => encoder,
-                };
-                let setup = BackendSetup {
-                    name: label.clone(),
-                    backend: platform.backend,
-                    neuron: platform.neuron,
-                    encoder,
-                    conversion,
-                    batch_size: args.batch,
-                    seed: 0,
-                    checkpoint_every_ms: Some(50.0),
-                    energy_profiles: platform.energy_profiles,
-                };
-                let subset = test.take(images)?;
-                let pb = bar(images as u64, format!("{name} on {label}"));
-                let result =
-                    run_cell(&model, &subset, &mnist.train, &setup, &mut |p| pb.set_position(p.done as u64));
-                pb.finish_and_clear();
-                let record = match result {
-                    Ok(r) => r,
-                    Err(e) => match does_not_run(&e) {
-                        Some(why) => {
-                            println!("{name:>10} on {label:<20} skipped: {why}");
-                            continue;
-                        }
-                        None => return Err(e.into()),
-                    },
-                };
-                println!(
-                    "{name:>10} on {label:<20} ANN {:6.2} %  SNN {:6.2} %  loss {:5.2} pp  {:7.3} ms/image  ({})",
-                    record.ann_accuracy_pct,
-                    record.snn_accuracy_pct,
-                    record.conversion_loss_pp,
-                    record.wall_s_per_image * 1e3,
-                    record.conversion
-                );
-                if conv == "paper" && !is_reference && chosen.is_none() {
-                    chosen = record.max_weight;
-                    chosen_freq = record.max_freq_hz;
-                }
-                records.push(record);
+    let spec = BenchmarkSpec {
+        platforms: args.backends.clone(),
+        images: args.images,
+        reference_images: args.reference_images,
+        conversions: args.conversions.clone(),
+        max_weight: args.max_weight,
+        max_freq_hz: args.max_freq,
+        sweep_freqs_hz: args.sweep_freqs.clone(),
+        per_layer_freq_hz: args.per_layer_freq,
+        calibration_images: args.calibration_images,
+        batch: args.batch,
+    };
+    let mut pb: Option<ProgressBar> = None;
+    let records = run_benchmark(&spec, &anns, &mnist, &mut |e| match e {
+        BenchmarkEvent::CellStarted { network, label, images } => {
+            pb = Some(bar(images as u64, format!("{network} on {label}")));
+        }
+        BenchmarkEvent::Images(p) => {
+            if let Some(b) = &pb {
+                b.set_position(p.done as u64);
             }
         }
-    }
+        BenchmarkEvent::Skipped { network, label, reason } => {
+            if let Some(b) = pb.take() {
+                b.finish_and_clear();
+            }
+            println!("{network:>10} on {label:<20} skipped: {reason}");
+        }
+        BenchmarkEvent::Done(record) => {
+            if let Some(b) = pb.take() {
+                b.finish_and_clear();
+            }
+            println!(
+                "{:>10} on {:<20} ANN {:6.2} %  SNN {:6.2} %  loss {:5.2} pp  {:7.3} ms/image  ({})",
+                record.network,
+                record.backend,
+                record.ann_accuracy_pct,
+                record.snn_accuracy_pct,
+                record.conversion_loss_pp,
+                record.wall_s_per_image * 1e3,
+                record.conversion
+            );
+        }
+    })?;
     println!();
     print!("{}", markdown_table(&records));
     let platform = platform_table(&records);

@@ -100,6 +100,9 @@ pub enum ExperimentError {
     /// Hardware-in-the-loop training failed.
     #[error(transparent)]
     Hil(#[from] spikeport_hil::HilError),
+    /// A benchmark cell failed.
+    #[error(transparent)]
+    Bench(#[from] spikeport_bench::BenchError),
     /// An argument is out of range.
     #[error("invalid {name}: {reason}")]
     InvalidArgument {

@@ -42,6 +42,7 @@ pub use spikeport_plot as plot;
 pub use spikeport_snn as snn;
 pub use spikeport_spinnaker as spinnaker;
 
+pub mod benchmark;
 pub mod config;
 pub mod experiment;
 pub mod table;

@@ -22,6 +22,7 @@ use spikeport_data::Mnist;
 use spikeport_hil::{train, Control, HilEvent};
 use spikeport_snn::{Backend, BackendError, Encoder, Recording};
 
+use crate::benchmark::does_not_run;
 use crate::experiment::{
     family_of, hil_setting, platform, unknown, ExperimentError, Family, HilPresentation, PLATFORMS,
 };
@@ -230,16 +231,6 @@ pub enum Outcome {
         /// The platform's reason, e.g. "needs 2,410 neurons, Spikey has 384".
         reason: String,
     },
-}
-
-/// Why a network cannot run on a platform (so its cell is reported, not fatal).
-fn does_not_run(e: &BenchError) -> Option<&BackendError> {
-    let backend = match e {
-        BenchError::Backend(b) => b,
-        BenchError::Convert(ConvertError::Backend(b)) => b,
-        _ => return None,
-    };
-    matches!(backend, BackendError::Unsupported { .. } | BackendError::DoesNotFit { .. }).then_some(backend)
 }
 
 /// What [`run_table`] reports while it works.
