@@ -40,7 +40,7 @@ use spikeport::experiment::{
 };
 use spikeport::hil::{train, Control, HilConfig, HilEvent};
 use spikeport::plot::{mean_sd, seed_spread, SeedStudy};
-use spikeport::snn::{Backend, Recording};
+use spikeport::snn::{DynBackend, Placement, Recording, Session};
 
 struct Args {
     seeds: u64,
@@ -170,19 +170,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
         }
         println!("{platform}: max_weight {max_weight} µS");
-        let scale = max_weight / f64::from(model.network.max_weight());
-        let net = spikeport::convert::convert_global(&model.network, &lif, max_weight, 1.0)?;
+        let converted = spikeport::convert::convert_global(&model.network, &lif, max_weight, 1.0)?;
+        let net = &converted.network;
         let input = encoder.encode(xt.view())?;
-        let accuracy = |b: &Analog,
-                        dep: &mut spikeport::analog::AnalogDeployment|
-         -> Result<f64, Box<dyn std::error::Error>> {
-            let out = b.run(dep, &input, &Recording::counts_only())?;
+        let accuracy = |session: &mut dyn Session| -> Result<f64, Box<dyn std::error::Error>> {
+            let out = session.run(&input, &Recording::counts_only())?;
             Ok(100.0 * out.accuracy(&yt)?)
         };
         let (mut before, mut after) = (Vec::new(), Vec::new());
         for seed in 0..args.seeds {
-            let mut dep = backend.deploy(&net, seed)?;
-            let b0 = accuracy(&backend, &mut dep)?;
+            let mut dep = backend.session(net, Placement::from(seed))?;
+            let b0 = accuracy(dep.as_mut())?;
             let batches = (ytr.len().div_ceil(cfg.batch_size) * cfg.epochs) as u64;
             let pb = ProgressBar::new(batches);
             if let Ok(style) =
@@ -192,10 +190,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             pb.set_prefix(format!("{platform} chip {seed} HIL"));
             train(
-                &backend,
-                &mut dep,
+                dep.as_mut(),
                 &model.network,
-                scale,
+                converted.scale,
                 &train_encoder,
                 xtr.view(),
                 &ytr,
@@ -209,7 +206,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 },
             )?;
             pb.finish_and_clear();
-            let a0 = accuracy(&backend, &mut dep)?;
+            let a0 = accuracy(dep.as_mut())?;
             println!("{platform} chip {seed}: {b0:.2} % before HIL, {a0:.2} % after");
             rows.push(format!("| {platform} | {seed} | {b0:.2} | {a0:.2} |"));
             before.push(b0);
@@ -217,8 +214,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         // an ideal chip: 4-bit weights and the analog neuron only
         let ideal = Analog::new(backend.profile().clone(), Mismatch::ideal(), Noise::none())?;
-        let mut dep = ideal.deploy(&net, 0)?;
-        let ideal_acc = accuracy(&ideal, &mut dep)?;
+        let mut dep = ideal.session(net, Placement::default())?;
+        let ideal_acc = accuracy(dep.as_mut())?;
         studies.push(SeedStudy {
             platform: platform.to_string(),
             ann_pct: ann_acc,

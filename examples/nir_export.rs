@@ -95,7 +95,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     };
     // µS for IF_cond_exp; for IF_curr_exp the same synapses at the 65 mV driving force, nA
     let max_weight = max_weight.unwrap_or(if curr_exp { 0.02 * 65.0 } else { 0.02 });
-    let snn = convert_global(&model.network, &neuron, max_weight, 1.0)?;
+    let snn = convert_global(&model.network, &neuron, max_weight, 1.0)?.network;
     let options = NirExportOptions {
         cond_exp: if current_based { CondExp::CurrentBased } else { CondExp::Reject },
         bias_input: model.header.bias_input,

@@ -112,7 +112,7 @@ fn diagnose(name: &str, model: &Model, mnist: &Mnist) -> Result<(), Box<dyn Erro
     let data = &mnist.test;
     let s = setup(None)?;
     let converted = convert(model, &mnist.train, &s)?;
-    let mut session = s.backend.session(&converted.network, 0)?;
+    let mut session = s.backend.session(&converted.network, spikeport::snn::Placement::default())?;
     let x = model.features(data)?;
     let acts = model.network.forward_all(x.view())?;
     let hidden = acts.first().ok_or("the network has no layer")?;

@@ -16,15 +16,15 @@
 //! ```
 
 use spikeport_analog::{brainscales_encoder, brainscales_neuron, spikey_encoder, spikey_neuron, Analog};
-use spikeport_bench::DynBackend;
 use spikeport_cpu::{CondExpStep, Fast, Reference};
 use spikeport_energy::{profiles, Profile};
 use spikeport_hil::{spikey_training_encoder, HilConfig};
+use spikeport_snn::DynBackend;
 use std::time::Instant;
 
 use ndarray::{s, Array2, Axis};
 use spikeport_data::{Dataset, Preprocessing};
-use spikeport_snn::{Encoder, IfCondExpParams, NeuronModel, Recording, SnnNetwork};
+use spikeport_snn::{Encoder, IfCondExpParams, NeuronModel, Placement, Recording, SnnNetwork};
 use spikeport_spinnaker::Spinnaker;
 
 /// Every platform name [`platform`] accepts, in the order of the paper's table rows.
@@ -344,7 +344,6 @@ pub fn sweep_hil_scale(
     validation: (ndarray::ArrayView2<'_, f32>, &[u8]),
     chip_seed: u64,
 ) -> Result<(f64, Vec<HilScalePoint>), ExperimentError> {
-    use spikeport_snn::Backend;
     if candidates.is_empty() || candidates.iter().any(|w| !(w.is_finite() && *w > 0.0)) {
         return Err(ExperimentError::InvalidArgument {
             name: "candidates",
@@ -354,15 +353,13 @@ pub fn sweep_hil_scale(
     let input = test_encoder.encode(validation.0)?;
     let mut points = Vec::with_capacity(candidates.len());
     for &max_weight in candidates {
-        let net =
+        let converted =
             spikeport_convert::convert_global(ann, neuron, max_weight, spikeport_convert::DEFAULT_DELAY_MS)?;
-        let scale = max_weight / f64::from(spikeport_convert::largest_positive_weight(ann)?);
-        let mut dep = backend.deploy(&net, chip_seed)?;
-        let before_pct =
-            100.0 * backend.run(&mut dep, &input, &Recording::counts_only())?.accuracy(validation.1)?;
+        let mut session = backend.session(&converted.network, Placement::from(chip_seed))?;
+        let scale = converted.scale;
+        let before_pct = 100.0 * session.run(&input, &Recording::counts_only())?.accuracy(validation.1)?;
         spikeport_hil::train(
-            backend,
-            &mut dep,
+            session.as_mut(),
             ann,
             scale,
             train_encoder,
@@ -372,8 +369,7 @@ pub fn sweep_hil_scale(
             None,
             &mut |_| spikeport_hil::Control::Continue,
         )?;
-        let after_pct =
-            100.0 * backend.run(&mut dep, &input, &Recording::counts_only())?.accuracy(validation.1)?;
+        let after_pct = 100.0 * session.run(&input, &Recording::counts_only())?.accuracy(validation.1)?;
         points.push(HilScalePoint { max_weight, before_pct, after_pct });
     }
     let after: Vec<spikeport_convert::SweepPoint> = points
@@ -442,7 +438,7 @@ pub fn run_as_is(
     }
     let n = images.min(x.nrows());
     let batch = batch.max(1);
-    let mut session = platform.backend.session(network, 0)?;
+    let mut session = platform.backend.session(network, Placement::default())?;
     let (mut correct, mut silent) = (0usize, 0usize);
     let mut activity = spikeport_snn::Activity::default();
     let start = Instant::now();
@@ -575,7 +571,8 @@ mod tests {
         let winner = points.iter().find(|p| p.max_weight == chosen).expect("chosen is a candidate");
         assert_eq!(winner.after_pct, best, "{points:?}");
         // "before" is the untrained conversion on chip 3, as a fresh deployment measures it
-        let net = spikeport_convert::convert_global(&model.network, &neuron, 0.025, 1.0).expect("convert");
+        let net =
+            spikeport_convert::convert_global(&model.network, &neuron, 0.025, 1.0).expect("convert").network;
         let mut dep = backend.deploy(&net, 3).expect("deploy");
         let input = enc.encode(xval.view()).expect("encode");
         let fresh = 100.0

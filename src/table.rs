@@ -20,7 +20,7 @@ use spikeport_bench::{run_cell, BackendSetup, BenchError, Conversion, Progress, 
 use spikeport_convert::{convert_global, ConvertError, SweepSettings};
 use spikeport_data::Mnist;
 use spikeport_hil::{train, Control, HilEvent};
-use spikeport_snn::{Backend, BackendError, Encoder, Recording};
+use spikeport_snn::{BackendError, DynBackend as _, Encoder, Placement, Recording};
 
 use crate::benchmark::does_not_run;
 use crate::experiment::{
@@ -404,18 +404,17 @@ fn hil_cell(
     let (backend, train_encoder, mut hc) = hil_setting(pname, cfg.hil.presentation)?;
     hc.epochs = cfg.hil.epochs;
     hc.seed = cfg.seed;
-    let net = convert_global(&model.network, &setup.neuron, max_weight, spikeport_convert::DEFAULT_DELAY_MS)?;
-    let scale = max_weight / f64::from(model.network.max_weight());
+    let converted =
+        convert_global(&model.network, &setup.neuron, max_weight, spikeport_convert::DEFAULT_DELAY_MS)?;
     let train_set = mnist.train.take(cfg.hil.train_images.min(mnist.train.len()))?;
     let (xtr, ytr) = (model.features(&train_set)?, train_set.labels().to_vec());
-    let mut dep = backend.deploy(&net, cfg.seed)?;
+    let mut session = backend.session(&converted.network, Placement::from(cfg.seed))?;
     let total = ytr.len().div_ceil(hc.batch_size) * hc.epochs;
     let mut batches = 0usize;
     train(
-        &backend,
-        &mut dep,
+        session.as_mut(),
         &model.network,
-        scale,
+        converted.scale,
         &train_encoder,
         xtr.view(),
         &ytr,
@@ -434,7 +433,7 @@ fn hil_cell(
     let mut start = 0usize;
     for xb in xt.axis_chunks_iter(ndarray::Axis(0), cfg.batch) {
         let input = setup.encoder.encode_from(xb, start as u64)?;
-        let out = backend.run(&mut dep, &input, &Recording::counts_only())?;
+        let out = session.run(&input, &Recording::counts_only())?;
         let labels = &test.labels()[start..start + xb.nrows()];
         correct += (out.accuracy(labels)? * xb.nrows() as f64).round() as usize;
         start += xb.nrows();

@@ -76,20 +76,27 @@ fn check(name: &str, got: Vec<Value>, skip: &dyn Fn(&Value) -> bool) {
         "the cells differ from {}",
         path.display()
     );
+    let mut diffs = Vec::new();
     for (g, w) in got.iter().zip(&want) {
         if g != w {
             let (go, wo) = (g.as_object().expect("object"), w.as_object().expect("object"));
-            let fields: Vec<&String> =
+            let mut fields: Vec<&String> =
                 go.keys().chain(wo.keys()).filter(|k| go.get(*k) != wo.get(*k)).collect();
-            panic!(
-                "{} differs from {} in {fields:?}:\n got  {}\n want {}",
-                key(g),
-                path.display(),
-                serde_json::to_string(&fields.iter().map(|f| go.get(*f)).collect::<Vec<_>>()).expect("json"),
-                serde_json::to_string(&fields.iter().map(|f| wo.get(*f)).collect::<Vec<_>>()).expect("json"),
-            );
+            fields.sort();
+            fields.dedup();
+            let show = |o: &serde_json::Map<String, Value>| {
+                serde_json::to_string(&fields.iter().map(|f| o.get(*f)).collect::<Vec<_>>()).expect("json")
+            };
+            diffs.push(format!("{} differs in {fields:?}:\n got  {}\n want {}", key(g), show(go), show(wo)));
         }
     }
+    assert!(
+        diffs.is_empty(),
+        "{} records differ from {}:\n{}",
+        diffs.len(),
+        path.display(),
+        diffs.join("\n")
+    );
 }
 
 #[test]

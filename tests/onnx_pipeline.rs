@@ -72,7 +72,7 @@ fn onnx_mlp_through_nir_and_back_runs_on_fast() {
         panic!("an ONNX file is an ANN")
     };
     let lif = IfCondExpParams::paper_digital().into_model().unwrap();
-    let snn = spikeport::convert::convert_global(&model.network, &lif, 0.025, 1.0).unwrap();
+    let snn = spikeport::convert::convert_global(&model.network, &lif, 0.025, 1.0).unwrap().network;
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("mlp.nir");
     let opts =
@@ -108,7 +108,7 @@ fn the_command_line_runs_a_nir_file_as_it_is() {
 
     let model = spikeport::ann::load_zoo("nas63").unwrap();
     let lif = IfCondExpParams::paper_digital().into_model().unwrap();
-    let snn = spikeport::convert::convert_global(&model.network, &lif, 0.02, 1.0).unwrap();
+    let snn = spikeport::convert::convert_global(&model.network, &lif, 0.02, 1.0).unwrap().network;
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("nas63.nir");
     let opts = NirExportOptions { cond_exp: CondExp::CurrentBased, ..NirExportOptions::default() };

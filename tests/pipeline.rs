@@ -13,7 +13,7 @@ use spikeport::cpu::{Fast, Reference};
 use spikeport::data::Mnist;
 use spikeport::snn::{Encoder, IfCondExpParams, IfCurrDeltaSubParams};
 
-fn setup(name: &str, backend: Box<dyn spikeport::bench::DynBackend>, conversion: Conversion) -> BackendSetup {
+fn setup(name: &str, backend: Box<dyn spikeport::snn::DynBackend>, conversion: Conversion) -> BackendSetup {
     BackendSetup {
         name: name.into(),
         backend,

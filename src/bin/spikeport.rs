@@ -33,7 +33,9 @@ use spikeport::convert::{
 use spikeport::data::Mnist;
 use spikeport::energy::{profiles, EnergyInput, Profile};
 use spikeport::experiment::{platform, run_as_is, unknown, Family};
-use spikeport::snn::{IfCurrDeltaSubParams, Recording, SnnNetwork};
+use spikeport::snn::{
+    Counter, DynBackend as _, IfCurrDeltaSubParams, Placement, Recording, SnnNetwork, UnitKind,
+};
 use spikeport::table::{
     records, results_markdown, run_table_to_file, TableConfig, ANALOG_SWEEP_US, DIGITAL_SWEEP_US,
 };
@@ -548,8 +550,8 @@ fn cmd_sweep(
             if points.iter().any(|q| q.max_weight == w && q.max_freq_hz == f) {
                 continue;
             }
-            let net = convert_global(&model.network, &p.neuron, w, DEFAULT_DELAY_MS)?;
-            let mut session = p.backend.session(&net, cfg.seed)?;
+            let net = convert_global(&model.network, &p.neuron, w, DEFAULT_DELAY_MS)?.network;
+            let mut session = p.backend.session(&net, Placement::from(cfg.seed))?;
             let outp = session.run(&input, &Recording::counts_only())?;
             let point = SweepPoint {
                 max_weight: w,
@@ -591,7 +593,6 @@ fn cmd_hil(
 ) -> Result<(), Error> {
     use spikeport::experiment::hil_setting;
     use spikeport::hil::{train, Control, HilConfig, HilEvent};
-    use spikeport::snn::Backend;
     let mut cfg: HilRunConfig = config(&g.config)?;
     cfg.network = m.network.unwrap_or(cfg.network);
     cfg.model = m.model.or(cfg.model);
@@ -662,23 +663,21 @@ fn cmd_hil(
             r.best.max_weight
         }
     };
-    let net = convert_global(&model.network, &p.neuron, max_weight, DEFAULT_DELAY_MS)?;
-    let scale = max_weight / f64::from(model.network.max_weight());
+    let converted = convert_global(&model.network, &p.neuron, max_weight, DEFAULT_DELAY_MS)?;
     let test = mnist.test.take(cfg.images.min(mnist.test.len()))?;
     let xt = model.features(&test)?;
     let input = p.encoder.encode(xt.view())?;
-    let mut dep = backend.deploy(&net, cfg.seed)?;
-    let before = 100.0 * backend.run(&mut dep, &input, &Recording::counts_only())?.accuracy(test.labels())?;
+    let mut session = backend.session(&converted.network, Placement::from(cfg.seed))?;
+    let before = 100.0 * session.run(&input, &Recording::counts_only())?.accuracy(test.labels())?;
     println!("{} chip {}: {before:.2} % before HIL ({} test images)", cfg.platform, cfg.seed, test.len());
     let total = ytr.len().div_ceil(hc.batch_size) * hc.epochs;
     let pb = bar(total as u64, "batches");
     pb.set_prefix(format!("HIL on {} chip {}", cfg.platform, cfg.seed));
     let t0 = Instant::now();
     let result = train(
-        &backend,
-        &mut dep,
+        session.as_mut(),
         &model.network,
-        scale,
+        converted.scale,
         &train_encoder,
         xtr.view(),
         &ytr,
@@ -694,7 +693,7 @@ fn cmd_hil(
         },
     )?;
     pb.finish_and_clear();
-    let after = 100.0 * backend.run(&mut dep, &input, &Recording::counts_only())?.accuracy(test.labels())?;
+    let after = 100.0 * session.run(&input, &Recording::counts_only())?.accuracy(test.labels())?;
     println!(
         "{} chip {}: {after:.2} % after HIL ({} epochs, {:.1} s); training accuracy per epoch: {:?}",
         cfg.platform,
@@ -799,12 +798,13 @@ fn cmd_energy(
                 synaptic_events: r.synaptic_events_per_image,
                 packets: r
                     .platform_counters
-                    .get("packets_sent")
+                    .get(&Counter::PacketsSent)
                     .map_or(0.0, |&v| v as f64 / r.images.max(1) as f64),
-                cores: r.hardware_units.get("core").copied().unwrap_or(0) as f64,
-                chips: (r.hardware_units.get("chip").copied().unwrap_or(0)
-                    + r.hardware_units.get("HICANN").copied().unwrap_or(0)) as f64,
-                boards: r.hardware_units.get("board").copied().unwrap_or(0) as f64,
+                cores: r.hardware_units.get(&UnitKind::Core).copied().unwrap_or(0) as f64,
+                chips: (r.hardware_units.get(&UnitKind::Chip).copied().unwrap_or(0)
+                    + r.hardware_units.get(&UnitKind::Hicann).copied().unwrap_or(0))
+                    as f64,
+                boards: r.hardware_units.get(&UnitKind::Board).copied().unwrap_or(0) as f64,
                 bio_time_ms: r.bio_ms_per_image,
                 hardware_time_s: r.hardware_s_per_image,
                 wall_time_s: r.wall_s_per_image,

@@ -11,7 +11,7 @@
 use std::time::Instant;
 
 use spikeport_analog::Platform;
-use spikeport_snn::{Backend, Recording};
+use spikeport_snn::{Backend, Counter, Recording};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = match std::env::args().nth(1) {
@@ -27,7 +27,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let backend = platform.backend(spikeport_analog::Variability::calibrated())?;
         let lif = platform.paper_neuron().into_model()?;
         let net =
-            spikeport_convert::convert_global(&model.network, &lif, platform.paper_max_weight_us(), 1.0)?;
+            spikeport_convert::convert_global(&model.network, &lif, platform.paper_max_weight_us(), 1.0)?
+                .network;
         let mut dep = backend.deploy(&net, 0)?;
         let input = platform.paper_encoder().encode(x.view())?;
         let t0 = Instant::now();
@@ -41,7 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             1e3 * s / n as f64,
             100.0 * out.accuracy(labels)?,
             out.activity.hardware_time_s,
-            out.activity.counters.get("run_overhead_us").copied().unwrap_or(0) as f64 * 1e-6,
+            out.activity.counters.get(&Counter::RunOverheadUs).copied().unwrap_or(0) as f64 * 1e-6,
         );
     }
     Ok(())

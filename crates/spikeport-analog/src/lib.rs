@@ -53,19 +53,21 @@
 //! ```
 
 mod backend;
+mod chip;
 mod config;
 mod engine;
 mod error;
 mod mapping;
+mod run;
 
-pub use backend::{
-    brainscales_encoder, brainscales_neuron, spikey_encoder, spikey_neuron, Analog, AnalogDeployment,
-    Platform,
-};
+pub use backend::{brainscales_encoder, brainscales_neuron, spikey_encoder, spikey_neuron, Analog, Platform};
+pub use chip::AnalogDeployment;
 pub use config::{Mismatch, Noise, Profile, Topology, Variability, WeightGrid, MAX_LEVEL};
 pub use engine::NeuronParams;
 pub use error::AnalogError;
-pub use mapping::{check_fit, quantise, requirements, MixedSign, Quantised, Requirements};
+pub use mapping::{
+    check_fit, check_fit_for, quantise, requirements, requirements_for, MixedSign, Quantised, Requirements,
+};
 
 #[cfg(test)]
 mod send_sync {

@@ -344,6 +344,130 @@ pub fn requirements(net: &SnnNetwork, profile: &Profile) -> Requirements {
     r
 }
 
+/// Groups of one network copy that a block must hold whole, with the neurons and synapse
+/// drivers (distinct sources with a non-zero weight into the group) each needs: the
+/// connected groups of non-input populations, and every unconnected population on its own.
+fn copy_units(net: &SnnNetwork) -> Vec<(usize, usize)> {
+    let pops = net.populations();
+    let mut parent: Vec<usize> = (0..pops.len()).collect();
+    for proj in net.projections() {
+        if proj.pre != 0 && proj.post != 0 {
+            let (a, b) = (root(&mut parent, proj.pre), root(&mut parent, proj.post));
+            parent[a] = b;
+        }
+    }
+    let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+    for p in 1..pops.len() {
+        let r = root(&mut parent, p);
+        match groups.iter_mut().find(|(g, _)| *g == r) {
+            Some((_, members)) => members.push(p),
+            None => groups.push((r, vec![p])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(_, members)| {
+            let neurons = members.iter().map(|&p| pops[p].size).sum();
+            let mut sources: Vec<Vec<bool>> = pops.iter().map(|q| vec![false; q.size]).collect();
+            for proj in net.projections().iter().filter(|q| members.contains(&q.post)) {
+                for ((i, _), &w) in proj.weights.indexed_iter() {
+                    if w != 0.0 {
+                        sources[proj.pre][i] = true;
+                    }
+                }
+            }
+            (neurons, sources.iter().flatten().filter(|&&x| x).count())
+        })
+        .collect()
+}
+
+/// What `copies` copies of `net` side by side need on `profile` and every reason they do
+/// not fit. One copy is [`requirements`]. Several copies: on a wafer, their neurons fill
+/// whole HICANNs in turn; on Spikey's blocks, every connected group of a copy (and every
+/// unconnected population) goes whole into one block, first fit by decreasing size, where
+/// it needs its neurons and one synapse driver per source (the copies' inputs are separate
+/// sources).
+pub fn requirements_for(net: &SnnNetwork, profile: &Profile, copies: usize) -> Requirements {
+    let mut r = requirements(net, profile);
+    if copies <= 1 || !r.fits() {
+        return r;
+    }
+    let name = profile.name.as_str();
+    r.neurons *= copies;
+    r.synapses *= copies;
+    match profile.topology {
+        Topology::Blocks { blocks, neurons_per_block, drivers_per_block } => {
+            let mut units: Vec<(usize, usize)> =
+                copy_units(net).into_iter().flat_map(|u| std::iter::repeat_n(u, copies)).collect();
+            units.sort_by(|a, b| b.cmp(a));
+            let mut neurons = vec![0usize; blocks];
+            let mut drivers = vec![0usize; blocks];
+            for &(n, d) in &units {
+                let fits =
+                    |b: usize| neurons[b] + n <= neurons_per_block && drivers[b] + d <= drivers_per_block;
+                match (0..blocks).find(|&b| fits(b)) {
+                    Some(b) => {
+                        neurons[b] += n;
+                        drivers[b] += d;
+                    }
+                    None => {
+                        let neuron_room = (0..blocks).any(|b| neurons[b] + n <= neurons_per_block);
+                        let (what, needed, available) = if neuron_room {
+                            let free = (0..blocks).map(|b| drivers_per_block - drivers[b]).max().unwrap_or(0);
+                            ("synapse drivers", d, free)
+                        } else {
+                            let free = (0..blocks).map(|b| neurons_per_block - neurons[b]).max().unwrap_or(0);
+                            ("neurons", n, free)
+                        };
+                        r.problems.push(BackendError::DoesNotFit {
+                            what: format!(
+                                "{what} in one {name} block for {copies} network copies (a copy's connected \
+                                 populations share a block; the blocks cannot connect)"
+                            ),
+                            needed,
+                            available,
+                        });
+                        return r;
+                    }
+                }
+            }
+            r.block_neurons = neurons;
+            r.block_drivers = drivers;
+        }
+        Topology::Wafer { chips, circuits_per_chip, circuits_per_neuron, .. } => {
+            let per_chip = (circuits_per_chip / circuits_per_neuron).max(1);
+            r.circuits = r.neurons * circuits_per_neuron;
+            r.chips = r.neurons.div_ceil(per_chip);
+            if r.chips > chips {
+                r.problems.push(BackendError::DoesNotFit {
+                    what: format!(
+                        "chips on the {name} wafer for {copies} network copies ({per_chip} neurons of \
+                         {circuits_per_neuron} circuits per chip)"
+                    ),
+                    needed: r.chips,
+                    available: chips,
+                });
+            }
+        }
+    }
+    r
+}
+
+/// Check that `copies` copies of `net` fit `profile`; returns what they need.
+///
+/// **Errors** with the first of [`Requirements::problems`].
+pub fn check_fit_for(
+    net: &SnnNetwork,
+    profile: &Profile,
+    copies: usize,
+) -> Result<Requirements, BackendError> {
+    let r = requirements_for(net, profile, copies);
+    match r.problems.first() {
+        Some(e) => Err(e.clone()),
+        None => Ok(r),
+    }
+}
+
 /// Check that `net` fits `profile`; returns what it needs.
 ///
 /// **Errors** with the first of [`Requirements::problems`]:

@@ -7,8 +7,8 @@
 use ndarray::{array, Array2};
 use spikeport_analog::*;
 use spikeport_snn::{
-    Backend, BackendError, Deployed, Encoder, IfCondExpParams, NeuronSelection, Population, Projection,
-    Recording, SnnNetwork, SpikeInput,
+    Backend, BackendError, Counter, Deployed, Encoder, IfCondExpParams, NeuronSelection, Population,
+    Projection, Recording, SnnNetwork, SpikeInput, UnitKind,
 };
 
 /// Deterministic numbers in [0, 1) (SplitMix64).
@@ -246,8 +246,8 @@ fn brainscales_networks_that_do_not_fit_are_typed_errors() {
     let net = SnnNetwork::feed_forward(2, vec![(lif, array![[0.01, -0.01], [0.01, 0.0]])], 1.0).unwrap();
     let dep = bss.deploy(&net, 0).unwrap();
     let units = dep.mapping().units;
-    assert!(units.iter().any(|u| u.kind == "HICANN" && u.count == 1));
-    assert!(units.iter().any(|u| u.kind == "neuron circuit" && u.count == 16));
+    assert!(units.iter().any(|u| u.kind == UnitKind::Hicann && u.count == 1));
+    assert!(units.iter().any(|u| u.kind == UnitKind::NeuronCircuit && u.count == 16));
 }
 
 #[test]
@@ -486,18 +486,22 @@ fn time_overheads_and_losses_are_reported() {
     let a = &out.activity;
     assert_eq!(a.bio_time_ms, 4.0 * 350.0);
     assert!((a.hardware_time_s - 4.0 * 0.35 / 1e4).abs() < 1e-15, "bio ÷ 10⁴");
-    assert_eq!(a.counters["run_overhead_us"], 500_000);
-    assert_eq!(a.counters["config_overhead_us"], 2_000_000, "configuration is charged to the first run");
+    assert_eq!(a.counters[&Counter::RunOverheadUs], 500_000);
+    assert_eq!(
+        a.counters[&Counter::ConfigOverheadUs],
+        2_000_000,
+        "configuration is charged to the first run"
+    );
     assert_eq!(a.neuron_updates, 25 * 3500 * 4);
     let again = spikey.run(&mut dep, &input, &Recording::counts_only()).unwrap();
-    assert_eq!(again.activity.counters["config_overhead_us"], 0);
+    assert_eq!(again.activity.counters[&Counter::ConfigOverheadUs], 0);
     spikey.update_weights(&mut dep, 0, net.projections()[0].weights.view()).unwrap();
     let after = spikey.run(&mut dep, &input, &Recording::counts_only()).unwrap();
-    assert_eq!(after.activity.counters["config_overhead_us"], 2_000_000, "an update reconfigures");
+    assert_eq!(after.activity.counters[&Counter::ConfigOverheadUs], 2_000_000, "an update reconfigures");
     assert_eq!(dep.runs(), 3);
     let m = dep.mapping();
     assert_eq!((m.neurons, m.synapses_lost), (25, 0));
-    assert!(m.units.iter().any(|u| u.kind == "synapse driver" && u.count == 50));
+    assert!(m.units.iter().any(|u| u.kind == UnitKind::SynapseDriver && u.count == 50));
     // BrainScaleS with 30 % synapse loss and 20 % input spike loss
     let lossy =
         Analog::with_parts(Profile::brainscales().with_losses(0.3, 0.2).unwrap(), Variability::ideal())
@@ -511,7 +515,7 @@ fn time_overheads_and_losses_are_reported() {
     assert_eq!(m.synapses + m.synapses_lost, 5000);
     let input = brainscales_encoder().encode(Array2::<f32>::ones((2, 100)).view()).unwrap();
     let out = lossy.run(&mut dep, &input, &Recording::counts_only()).unwrap();
-    let lost = out.activity.counters["input_spikes_lost"] as f64;
+    let lost = out.activity.counters[&Counter::InputSpikesLost] as f64;
     let sent = input.total_spikes() as f64;
     assert!((lost / sent - 0.2).abs() < 0.02, "input spike loss {}", lost / sent);
     assert_eq!(out.activity.spikes[0] as f64, sent - lost);
@@ -531,7 +535,8 @@ fn spikey_net_on_real_mnist_loses_accuracy_on_the_analog_models() {
         let lif = platform.paper_neuron().into_model().unwrap();
         let net =
             spikeport_convert::convert_global(&model.network, &lif, platform.paper_max_weight_us(), 1.0)
-                .unwrap();
+                .unwrap()
+                .network;
         let mut dep = backend.deploy(&net, 1).unwrap();
         let input = platform.paper_encoder().encode(x.view()).unwrap();
         let out = backend.run(&mut dep, &input, &Recording::counts_only()).unwrap();

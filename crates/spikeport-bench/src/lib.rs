@@ -7,7 +7,8 @@
 //! ([`report`]).
 //!
 //! Any [`Backend`](spikeport_snn::Backend) can be used through the object-safe
-//! [`DynBackend`]; [`run_cell`] runs one network on one [`BackendSetup`].
+//! [`DynBackend`](spikeport_snn::DynBackend); [`run_cell`] runs one network on one
+//! [`BackendSetup`].
 
 mod error;
 pub mod report;
@@ -15,5 +16,5 @@ mod runner;
 
 pub use error::BenchError;
 pub use report::{markdown_table, platform_table, to_csv, write_csv, write_json, AccuracyAt, Record};
-pub use runner::{convert, run_cell, BackendSetup, Conversion, Converted, DynBackend, Progress, Session};
+pub use runner::{convert, run_cell, BackendSetup, Conversion, Converted, Progress};
 pub use spikeport_ann::zoo::{load_zoo, zoo, ZOO_NAMES};

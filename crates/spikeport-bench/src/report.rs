@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use spikeport_energy::{EnergyEstimate, HostMeasurement};
+use spikeport_snn::{Counter, UnitKind};
 
 use crate::error::BenchError;
 
@@ -84,12 +85,12 @@ pub struct Record {
     /// Hardware units the mapping used (kind → count, e.g. `core`, `chip`, `board`);
     /// empty for software simulators.
     #[serde(default)]
-    pub hardware_units: BTreeMap<String, usize>,
+    pub hardware_units: BTreeMap<UnitKind, usize>,
     /// Platform-specific event counts over all images (name → total, e.g.
     /// `ring_saturations`, `tick_overruns`, `packets_sent`); see
     /// [`Activity::counters`](spikeport_snn::Activity).
     #[serde(default)]
-    pub platform_counters: BTreeMap<String, u64>,
+    pub platform_counters: BTreeMap<Counter, u64>,
     /// Energy **per image** under each energy profile of the setup (mean ± SD in J, the
     /// per-term breakdown with every coefficient's source, and an estimate's
     /// assumptions); empty when the setup named no profile.
@@ -164,7 +165,7 @@ pub fn platform_table(records: &[Record]) -> String {
 pub const CSV_HEADER: &str = "network,backend,platform,images,ann_accuracy_pct,snn_accuracy_pct,conversion_loss_pp,ann_agreement_pct,no_decision_pct,max_weight,neuron_model,max_freq_hz,duration_ms,pause_ms,dt_ms,bio_ms_per_image,hardware_s_per_image,wall_s_per_image,total_wall_s,synaptic_events_per_image,spikes_per_image,neuron_updates_per_image,neurons,synapses,seed,threads,conversion,hardware_units,platform_counters";
 
 /// `k=v;k=v` in key order (names are identifiers, so no quoting is needed).
-fn key_values<V: std::fmt::Display>(m: &BTreeMap<String, V>) -> String {
+fn key_values<K: std::fmt::Display, V: std::fmt::Display>(m: &BTreeMap<K, V>) -> String {
     m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(";")
 }
 
@@ -322,9 +323,9 @@ mod tests {
         assert!(lines[1].ends_with("\"global, max_weight 0.015\",,"), "{}", lines[1]);
         assert_eq!(lines[1].replace("\"global, max_weight 0.015\"", "x").split(',').count(), cols);
         let mut r = record();
-        r.hardware_units.insert("core".into(), 15);
-        r.hardware_units.insert("chip".into(), 1);
-        r.platform_counters.insert("tick_overruns".into(), 3);
+        r.hardware_units.insert(UnitKind::Core, 15);
+        r.hardware_units.insert(UnitKind::Chip, 1);
+        r.platform_counters.insert(Counter::TickOverruns, 3);
         let csv = to_csv(&[r.clone()]);
         assert!(csv.lines().nth(1).unwrap().ends_with(",chip=1;core=15,tick_overruns=3"), "{csv}");
         let t = platform_table(&[record(), r]);

@@ -6,61 +6,17 @@ use ndarray::{s, Array2, Axis};
 use serde::{Deserialize, Serialize};
 use spikeport_ann::Model;
 use spikeport_convert::{
-    convert_global, convert_normalised, sweep_with, SweepResult, SweepSettings, DEFAULT_DELAY_MS,
+    convert_global, convert_normalised, sweep, SweepResult, SweepSettings, DEFAULT_DELAY_MS,
 };
 use spikeport_data::Dataset;
 use spikeport_energy::{EnergyInput, HostMeter, Profile};
 use spikeport_snn::{
-    readout, Activity, Backend, BackendError, Deployed, Encoder, IfCurrDeltaSubValidParams, MappingReport,
-    NeuronModel, PlatformInfo, Recording, RunOutput, SnnNetwork, SpikeInput,
+    readout, Activity, DynBackend, Encoder, IfCurrDeltaSubValidParams, NeuronModel, Placement, Recording,
+    SnnNetwork,
 };
 
 use crate::error::BenchError;
 use crate::report::{AccuracyAt, Record};
-
-/// A deployed network that can run batches: the object-safe face of a [`Backend`] deployment.
-pub trait Session {
-    /// Runs one batch.
-    ///
-    /// **Errors** as [`Backend::run`].
-    fn run(&mut self, input: &SpikeInput, rec: &Recording) -> Result<RunOutput, BackendError>;
-    /// How the network was mapped.
-    fn mapping(&self) -> MappingReport;
-}
-
-/// An object-safe [`Backend`], so that a harness can hold different backends in one list.
-/// Every `Backend` is one.
-pub trait DynBackend: Send + Sync {
-    /// Platform facts.
-    fn platform(&self) -> &PlatformInfo;
-    /// Deploys `net` with `seed` and returns a session to run batches on.
-    ///
-    /// **Errors** as [`Backend::deploy`].
-    fn session<'a>(&'a self, net: &SnnNetwork, seed: u64) -> Result<Box<dyn Session + 'a>, BackendError>;
-}
-
-struct BackendSession<'a, B: Backend> {
-    backend: &'a B,
-    dep: B::Deployment,
-}
-
-impl<B: Backend> Session for BackendSession<'_, B> {
-    fn run(&mut self, input: &SpikeInput, rec: &Recording) -> Result<RunOutput, BackendError> {
-        self.backend.run(&mut self.dep, input, rec)
-    }
-    fn mapping(&self) -> MappingReport {
-        self.dep.mapping()
-    }
-}
-
-impl<B: Backend + Send + Sync> DynBackend for B {
-    fn platform(&self) -> &PlatformInfo {
-        self.info()
-    }
-    fn session<'a>(&'a self, net: &SnnNetwork, seed: u64) -> Result<Box<dyn Session + 'a>, BackendError> {
-        Ok(Box::new(BackendSession { backend: self, dep: self.deploy(net, seed)? }))
-    }
-}
 
 /// How the ANN becomes an SNN in an experiment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -146,7 +102,7 @@ pub fn convert(model: &Model, calibration: &Dataset, setup: &BackendSetup) -> Re
     let ann = &model.network;
     match &setup.conversion {
         Conversion::Global { max_weight } => Ok(Converted {
-            network: convert_global(ann, &setup.neuron, *max_weight, DEFAULT_DELAY_MS)?,
+            network: convert_global(ann, &setup.neuron, *max_weight, DEFAULT_DELAY_MS)?.network,
             description: format!("global, max_weight {max_weight}"),
             max_weight: Some(*max_weight),
             sweep: None,
@@ -155,12 +111,15 @@ pub fn convert(model: &Model, calibration: &Dataset, setup: &BackendSetup) -> Re
         Conversion::Sweep { settings, calibration_images } => {
             let calib = calibration.take((*calibration_images).min(calibration.len()))?;
             let x = model.features(&calib)?;
-            let mut run = |net: &SnnNetwork, input: &SpikeInput| {
-                let mut session = setup.backend.session(net, settings.seed)?;
-                session.run(input, &Recording::counts_only())
-            };
-            let result =
-                sweep_with(&mut run, ann, &setup.neuron, &setup.encoder, x.view(), calib.labels(), settings)?;
+            let result = sweep(
+                setup.backend.as_ref(),
+                ann,
+                &setup.neuron,
+                &setup.encoder,
+                x.view(),
+                calib.labels(),
+                settings,
+            )?;
             let best = result.best.max_weight;
             let encoder = setup.encoder.with_max_freq(result.best.max_freq_hz)?;
             let rate = if settings.max_freqs_hz.len() > 1 {
@@ -169,7 +128,7 @@ pub fn convert(model: &Model, calibration: &Dataset, setup: &BackendSetup) -> Re
                 String::new()
             };
             Ok(Converted {
-                network: convert_global(ann, &setup.neuron, best, DEFAULT_DELAY_MS)?,
+                network: convert_global(ann, &setup.neuron, best, DEFAULT_DELAY_MS)?.network,
                 description: format!(
                     "global, max_weight {best}{rate} (swept {} settings on {} training images: {:.1} %)",
                     result.points.len(),
@@ -223,7 +182,7 @@ pub fn run_cell(
     let ann_correct = ann_pred.iter().zip(labels).filter(|(p, &l)| **p == usize::from(l)).count();
     let converted = convert(model, calibration, setup)?;
     let encoder = converted.encoder;
-    let mut session = setup.backend.session(&converted.network, setup.seed)?;
+    let mut session = setup.backend.session(&converted.network, Placement::from(setup.seed))?;
     let mapping = session.mapping();
     let mut rec = Recording::counts_only();
     if let Some(every) = setup.checkpoint_every_ms {
@@ -311,7 +270,7 @@ pub fn run_cell(
         ),
         seed: setup.seed,
         threads: rayon::current_num_threads(),
-        hardware_units: mapping.units.iter().map(|u| (u.kind.clone(), u.count)).collect(),
+        hardware_units: mapping.units.iter().map(|u| (u.kind, u.count)).collect(),
         platform_counters: activity.counters.clone(),
         energy,
         host_energy: Some(host_energy),

@@ -24,7 +24,7 @@
 //!
 //! let ann = Network::init(&[4, 3, 2], false, Init::GlorotUniform, 1)?;
 //! let lif = IfCondExpParams::paper_digital().into_model()?;
-//! let snn = convert_global(&ann, &lif, 0.015, 1.0)?;
+//! let snn = convert_global(&ann, &lif, 0.015, 1.0)?.network;
 //! assert_eq!(snn.sizes(), vec![4, 3, 2]);
 //! let largest = snn.projections().iter().flat_map(|p| p.weights.iter().copied()).fold(0.0, f64::max);
 //! assert!((largest - 0.015).abs() < 1e-12); // the largest weight becomes max_weight
@@ -37,7 +37,7 @@ mod sweep;
 
 pub use error::ConvertError;
 pub use normalise::{activation_percentiles, convert_normalised, NormalisationReport, DEFAULT_PERCENTILE};
-pub use sweep::{choose, sweep, sweep_with, SweepPoint, SweepResult, SweepSettings};
+pub use sweep::{choose, sweep, SweepPoint, SweepResult, SweepSettings};
 
 use ndarray::Array2;
 use spikeport_ann::Network;
@@ -66,8 +66,20 @@ pub fn largest_positive_weight(ann: &Network) -> Result<f32, ConvertError> {
     }
 }
 
+/// A network converted with one global factor, and that factor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scaled {
+    /// The spiking network.
+    pub network: SnnNetwork,
+    /// The factor every ANN weight was multiplied by: `max_weight / w⁺`, in the unit of the
+    /// neuron's synapses per unit of ANN weight (hardware-in-the-loop training maps
+    /// trained ANN weights back with it).
+    pub scale: f64,
+}
+
 /// The paper's conversion: every ANN weight times `max_weight / w⁺` (w⁺ the largest positive
 /// ANN weight), every layer a population of `neuron`, every projection with `delay_ms`.
+/// Returns the network and the factor.
 ///
 /// `max_weight` is in the unit of `neuron`'s synapses (µS for `IF_cond_exp`, nA for
 /// `IF_curr_exp`, mV for voltage-jump synapses).
@@ -79,7 +91,7 @@ pub fn convert_global(
     neuron: &NeuronModel,
     max_weight: f64,
     delay_ms: f64,
-) -> Result<SnnNetwork, ConvertError> {
+) -> Result<Scaled, ConvertError> {
     check_ann(ann)?;
     if !(max_weight.is_finite() && max_weight > 0.0) {
         return Err(ConvertError::InvalidArgument {
@@ -87,9 +99,9 @@ pub fn convert_global(
             reason: format!("must be finite and > 0, got {max_weight}"),
         });
     }
-    let factor = max_weight / f64::from(largest_positive_weight(ann)?);
-    let layers = ann.layers().iter().map(|l| (*neuron, scaled(l.weight(), factor)));
-    Ok(SnnNetwork::feed_forward(ann.inputs(), layers, delay_ms)?)
+    let scale = max_weight / f64::from(largest_positive_weight(ann)?);
+    let layers = ann.layers().iter().map(|l| (*neuron, scaled(l.weight(), scale)));
+    Ok(Scaled { network: SnnNetwork::feed_forward(ann.inputs(), layers, delay_ms)?, scale })
 }
 
 pub(crate) fn scaled(w: ndarray::ArrayView2<'_, f32>, factor: f64) -> Array2<f64> {
@@ -114,7 +126,8 @@ mod tests {
     #[test]
     fn global_factor_maps_largest_weight_to_max_weight_and_keeps_signs() {
         let lif = IfCondExpParams::paper_digital().into_model().unwrap();
-        let snn = convert_global(&ann(), &lif, 0.02, 1.0).unwrap();
+        let Scaled { network: snn, scale } = convert_global(&ann(), &lif, 0.02, 1.0).unwrap();
+        assert_eq!(scale, 0.01);
         let p = snn.projections();
         assert_eq!(p.len(), 2);
         assert_eq!(p[0].weights, array![[0.005, -0.0025], [0.02, 0.0]]);

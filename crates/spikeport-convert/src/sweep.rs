@@ -3,9 +3,7 @@
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 use spikeport_ann::Network;
-use spikeport_snn::{
-    Backend, BackendError, Encoder, NeuronModel, Recording, RunOutput, SnnNetwork, SpikeInput,
-};
+use spikeport_snn::{DynBackend, Encoder, NeuronModel, Placement, Recording};
 
 use crate::{convert_global, ConvertError, DEFAULT_DELAY_MS};
 
@@ -58,35 +56,15 @@ pub struct SweepResult {
 }
 
 /// Converts `ann` with the paper's global scale for every candidate `max_weight` (and rate),
-/// runs the calibration images on `backend` (deployed with `settings.seed`, counts only) and
-/// keeps the most accurate setting.
+/// runs the calibration images on `backend` (one copy deployed with `settings.seed`, counts
+/// only) and keeps the most accurate setting. Any backend works, as a trait object too.
 ///
 /// Use images of the **training** set (never the test set) for calibration, as the paper's
 /// sweeps did; `calibration` holds pixels in [0, 1] (rows, inputs) with their labels.
 ///
 /// **Errors** if there is nothing to sweep, or a conversion or the backend fails.
-pub fn sweep<B: Backend>(
-    backend: &B,
-    ann: &Network,
-    neuron: &NeuronModel,
-    encoder: &Encoder,
-    calibration: ArrayView2<'_, f32>,
-    labels: &[u8],
-    settings: &SweepSettings,
-) -> Result<SweepResult, ConvertError> {
-    let mut run = |net: &SnnNetwork, input: &SpikeInput| {
-        let mut dep = backend.deploy(net, settings.seed)?;
-        backend.run(&mut dep, input, &Recording::counts_only())
-    };
-    sweep_with(&mut run, ann, neuron, encoder, calibration, labels, settings)
-}
-
-/// As [`sweep`], with the simulation given as a closure that runs a network on an input and
-/// returns its output (for callers that hold backends as trait objects).
-///
-/// **Errors** as [`sweep`].
-pub fn sweep_with(
-    run: &mut dyn FnMut(&SnnNetwork, &SpikeInput) -> Result<RunOutput, BackendError>,
+pub fn sweep(
+    backend: &dyn DynBackend,
     ann: &Network,
     neuron: &NeuronModel,
     encoder: &Encoder,
@@ -110,8 +88,10 @@ pub fn sweep_with(
         let enc = encoder.with_max_freq(max_freq_hz)?;
         let input = enc.encode(calibration)?;
         for &max_weight in &settings.max_weights {
-            let snn = convert_global(ann, neuron, max_weight, DEFAULT_DELAY_MS)?;
-            let out = run(&snn, &input)?;
+            let snn = convert_global(ann, neuron, max_weight, DEFAULT_DELAY_MS)?.network;
+            let out = backend
+                .session(&snn, Placement::from(settings.seed))?
+                .run(&input, &Recording::counts_only())?;
             let accuracy_pct = 100.0 * out.accuracy(labels)?;
             points.push(SweepPoint { max_weight, max_freq_hz, accuracy_pct });
         }

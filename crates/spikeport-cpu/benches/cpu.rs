@@ -28,7 +28,7 @@ fn paper_input(images: usize) -> SpikeInput {
 
 fn convert(ann: &Network, max_weight: f64) -> SnnNetwork {
     let lif = IfCondExpParams::paper_digital().into_model().expect("valid parameters");
-    spikeport_convert::convert_global(ann, &lif, max_weight, 1.0).expect("conversion")
+    spikeport_convert::convert_global(ann, &lif, max_weight, 1.0).expect("conversion").network
 }
 
 fn bench_fast_diehl(c: &mut Criterion) {

@@ -116,7 +116,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let ann_acc =
         ann_pred.iter().zip(labels).filter(|(p, &l)| **p == usize::from(l)).count() as f64 / n as f64;
     let lif = IfCondExpParams::paper_digital().into_model()?;
-    let net = spikeport_convert::convert_global(&ann, &lif, args.max_weight, 1.0)?;
+    let net = spikeport_convert::convert_global(&ann, &lif, args.max_weight, 1.0)?.network;
     println!(
         "{} {:?}, {n} test images, max_weight {} µS, {} rayon threads; ANN accuracy {:.2} %",
         args.network,

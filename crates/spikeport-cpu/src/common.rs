@@ -103,16 +103,14 @@ macro_rules! cpu_backend {
                 &self.setup.info
             }
 
-            /// Check the network ([`PlatformInfo::check_network`]) and build its kernels
-            /// and weights. Software simulators draw nothing at random: `seed` is unused.
-            ///
-            /// [`PlatformInfo::check_network`]: spikeport_snn::PlatformInfo::check_network
-            fn deploy(
+            /// Build the network's kernels and weights, once for all copies. Software
+            /// simulators draw nothing at random: the seed is unused.
+            fn map(
                 &self,
                 net: &spikeport_snn::SnnNetwork,
-                _seed: u64,
+                placement: spikeport_snn::Placement,
             ) -> Result<Self::Deployment, spikeport_snn::BackendError> {
-                crate::engine::deploy(&self.setup, net)
+                crate::engine::map(&self.setup, net, placement)
             }
 
             /// Replace the weights of a projection in place (cheap: one conversion of the

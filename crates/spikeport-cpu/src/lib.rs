@@ -62,6 +62,7 @@ mod engine;
 mod error;
 mod fast;
 mod reference;
+mod step;
 
 pub use common::{DEFAULT_MAX_BATCH, DEFAULT_MEMORY_LIMIT_BYTES};
 pub use engine::CpuDeployment;

@@ -46,7 +46,7 @@ fn setup() -> (SnnNetwork, SpikeInput, Vec<u8>) {
     let test = spikeport_data::Mnist::load_test().unwrap().take(IMAGES).unwrap();
     let x = model.features(&test).unwrap();
     let lif = IfCondExpParams::paper_digital().into_model().unwrap();
-    let net = spikeport_convert::convert_global(&model.network, &lif, 0.015, 1.0).unwrap();
+    let net = spikeport_convert::convert_global(&model.network, &lif, 0.015, 1.0).unwrap().network;
     let input = Encoder::paper_digital().encode(x.view()).unwrap();
     (net, input, test.labels().to_vec())
 }

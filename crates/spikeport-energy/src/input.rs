@@ -1,7 +1,7 @@
 //! [`EnergyInput`]: the activity counters and platform facts an energy model needs.
 
 use serde::{Deserialize, Serialize};
-use spikeport_snn::{Activity, MappingReport, SnnNetwork};
+use spikeport_snn::{Activity, Counter, MappingReport, SnnNetwork, UnitKind};
 
 use crate::EnergyError;
 
@@ -68,9 +68,10 @@ impl EnergyInput {
     /// network's projections to tell input spikes from the others: population 0 is the
     /// input (spike sources), as everywhere in spikeport.
     ///
-    /// Hardware units are read from [`MappingReport::units`] by kind: `"core"` → cores,
-    /// `"chip"` or `"HICANN"` → chips, `"board"` → boards (case-insensitive; others are
-    /// ignored). Packets come from the `packets_sent` counter when the backend reports it.
+    /// Hardware units are read from [`MappingReport::units`] by kind: [`UnitKind::Core`] →
+    /// cores, [`UnitKind::Chip`] or [`UnitKind::Hicann`] → chips, [`UnitKind::Board`] →
+    /// boards (others are not priced). Packets come from the [`Counter::PacketsSent`]
+    /// counter when the backend reports it.
     ///
     /// **Errors** with [`EnergyError::InvalidInput`] if a time in `activity` is negative
     /// or not finite, or with [`EnergyError::InvalidProfile`] if `activity` and `net`
@@ -100,17 +101,9 @@ impl EnergyInput {
     /// **Errors** with [`EnergyError::InvalidInput`] if a time in `activity` is negative
     /// or not finite.
     pub fn from_activity(activity: &Activity, mapping: &MappingReport) -> Result<Self, EnergyError> {
-        let mut cores = 0usize;
-        let mut chips = 0usize;
-        let mut boards = 0usize;
-        for u in &mapping.units {
-            match u.kind.to_ascii_lowercase().as_str() {
-                "core" | "cores" => cores += u.count,
-                "chip" | "chips" | "hicann" => chips += u.count,
-                "board" | "boards" => boards += u.count,
-                _ => {}
-            }
-        }
+        let cores = mapping.units_of(UnitKind::Core);
+        let chips = mapping.units_of(UnitKind::Chip) + mapping.units_of(UnitKind::Hicann);
+        let boards = mapping.units_of(UnitKind::Board);
         let input_spikes = activity.spikes.first().copied().unwrap_or(0);
         let spikes: u64 = activity.spikes.iter().skip(1).sum();
         let input = Self {
@@ -119,7 +112,7 @@ impl EnergyInput {
             spikes: spikes as f64,
             input_spikes: input_spikes as f64,
             synaptic_events: activity.total_synaptic_events() as f64,
-            packets: activity.counters.get("packets_sent").copied().unwrap_or(0) as f64,
+            packets: activity.counters.get(&Counter::PacketsSent).copied().unwrap_or(0) as f64,
             cores: cores as f64,
             chips: chips as f64,
             boards: boards as f64,

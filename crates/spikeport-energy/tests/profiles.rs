@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use spikeport_energy::{estimate, profiles, EnergyError, EnergyInput, Profile, ProfileKind, Term};
+use spikeport_snn::{Counter, UnitKind};
 
 /// One image of a Diehl-sized network (2,410 neurons), invented counts.
 fn activity(hardware_time_s: f64) -> EnergyInput {
@@ -291,16 +292,17 @@ fn input_from_activity_and_mapping() {
     activity.bio_time_ms = 1_100.0;
     activity.hardware_time_s = 1.1;
     activity.wall_time_s = 0.2;
-    activity.counters.insert("packets_sent".into(), 140);
+    activity.counters.insert(Counter::PacketsSent, 140);
     let mapping = MappingReport {
         neurons: 8,
         synapses: 24,
         synapses_lost: 0,
         units: vec![
-            HardwareUnits { kind: "core".into(), count: 3 },
-            HardwareUnits { kind: "chip".into(), count: 1 },
-            HardwareUnits { kind: "board".into(), count: 1 },
+            HardwareUnits { kind: UnitKind::Core, count: 3 },
+            HardwareUnits { kind: UnitKind::Chip, count: 1 },
+            HardwareUnits { kind: UnitKind::Board, count: 1 },
         ],
+        copies: 1,
     };
     let lif = IfCondExpParams::paper_digital().into_model().unwrap();
     let net = SnnNetwork::feed_forward(

@@ -62,7 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let test = spikeport_data::Mnist::load_test()?.take(args.images)?;
     let x = model.features(&test)?;
     let lif = IfCondExpParams::paper_digital().into_model()?;
-    let net = spikeport_convert::convert_global(&model.network, &lif, args.max_weight, 1.0)?;
+    let net = spikeport_convert::convert_global(&model.network, &lif, args.max_weight, 1.0)?.network;
     let input = Encoder::paper_digital().encode(x.view())?;
     println!("{} on {} test images, max_weight {} µS", args.network, args.images, args.max_weight);
 
@@ -81,8 +81,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "wall time: GPU {tg:.2} s ({:.2} ms/image, {} chunks, {} submissions), Fast {tf:.2} s ({:.2} ms/image)",
         1e3 * tg / n,
-        g.activity.counters.get("gpu_chunks").copied().unwrap_or(0),
-        g.activity.counters.get("gpu_submissions").copied().unwrap_or(0),
+        g.activity.counters.get(&spikeport_snn::Counter::GpuChunks).copied().unwrap_or(0),
+        g.activity.counters.get(&spikeport_snn::Counter::GpuSubmissions).copied().unwrap_or(0),
         1e3 * tf / n
     );
     println!("spikes per image (GPU): {:?}", g.activity.spikes_per_image());

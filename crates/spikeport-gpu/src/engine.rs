@@ -26,8 +26,8 @@ use ndarray::{s, Array2, Array3, ArrayView2};
 use spikeport_lif::InputSchedule;
 use spikeport_snn::timing::delay_steps;
 use spikeport_snn::{
-    Activity, BackendError, CountCheckpoints, Deployed, PlatformInfo, RecordedMembrane, RecordedSpikes,
-    Recording, RunOutput, SnnNetwork, SpikeInput,
+    Activity, BackendError, CountCheckpoints, Counter, Deployed, ImageBoundary, Placement, PlatformInfo,
+    RecordedMembrane, RecordedSpikes, Recording, RunOutput, SnnNetwork, SpikeInput,
 };
 
 use crate::context::{lock, GpuContext};
@@ -97,6 +97,7 @@ struct ProjDep {
 #[derive(Debug)]
 pub struct GpuDeployment {
     net: SnnNetwork,
+    placement: Placement,
     ctx: Arc<GpuContext>,
     pops: Vec<PopDep>,
     projs: Vec<ProjDep>,
@@ -123,6 +124,10 @@ impl GpuDeployment {
 impl Deployed for GpuDeployment {
     fn network(&self) -> &SnnNetwork {
         &self.net
+    }
+
+    fn placement(&self) -> Placement {
+        self.placement
     }
 }
 
@@ -249,6 +254,7 @@ pub(crate) fn deploy(
     ctx: &Arc<GpuContext>,
     setup: &Setup,
     net: &SnnNetwork,
+    placement: Placement,
 ) -> Result<GpuDeployment, GpuError> {
     setup.info.check_network(net)?;
     let dt = setup.info.dt_ms;
@@ -285,7 +291,7 @@ pub(crate) fn deploy(
                 max_delay: projs.iter().filter(|q| q.post == i).map(|q| q.delay).max().unwrap_or(0),
             })
             .collect();
-        Ok(GpuDeployment { net: net.clone(), ctx: Arc::clone(ctx), pops, projs, dt_ms: dt })
+        Ok(GpuDeployment { net: net.clone(), placement, ctx: Arc::clone(ctx), pops, projs, dt_ms: dt })
     })
 }
 
@@ -959,6 +965,12 @@ pub(crate) fn run(
 ) -> Result<RunOutput, GpuError> {
     let wall = Instant::now();
     setup.info.check_run(&dep.net, input, rec)?;
+    if dep.placement.copies > 1 && input.boundary() == ImageBoundary::Continuous {
+        return Err(GpuError::Backend(BackendError::unsupported(
+            &setup.info.name,
+            "several network copies under continuous presentation (not yet on the run executor)",
+        )));
+    }
     let plan = Plan::new(&dep.net, dep.dt_ms, input, rec, setup.memory_limit_bytes)?;
     let ctx = Arc::clone(&dep.ctx);
     let limit = buffer_limit(&ctx, setup);
@@ -1013,8 +1025,8 @@ pub(crate) fn run(
     activity.images = plan.n_images;
     activity.neuron_updates = (dep.net.n_neurons() * plan.steps * plan.n_images) as u64;
     activity.bio_time_ms = input.total_ms();
-    activity.counters.insert("gpu_chunks".into(), chunks.len() as u64);
-    activity.counters.insert("gpu_submissions".into(), submissions);
+    activity.counters.insert(Counter::GpuChunks, chunks.len() as u64);
+    activity.counters.insert(Counter::GpuSubmissions, submissions);
     let wall_s = wall.elapsed().as_secs_f64();
     activity.wall_time_s = wall_s;
     activity.hardware_time_s = setup.info.hardware_time_s(activity.bio_time_ms).unwrap_or(wall_s);

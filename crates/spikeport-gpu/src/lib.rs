@@ -58,8 +58,8 @@ use std::sync::Arc;
 
 use spikeport_snn::timing::check_dt;
 use spikeport_snn::{
-    Backend, BackendError, ImageBoundary, ModelKind, PlatformInfo, Recording, RunOutput, SnnNetwork,
-    SpikeInput, WeightResolution,
+    Backend, BackendError, ImageBoundary, ModelKind, Placement, PlatformInfo, Recording, RunOutput,
+    SnnNetwork, SpikeInput, WeightResolution,
 };
 
 pub use context::AdapterFacts;
@@ -235,7 +235,7 @@ impl Gpu {
     /// **Errors** with [`GpuError::Backend`] (unsupported model, invalid network),
     /// [`GpuError::TooLarge`] for weights over the buffer limit, or a device error.
     pub fn try_deploy(&self, net: &SnnNetwork) -> Result<GpuDeployment, GpuError> {
-        engine::deploy(&self.ctx, &self.setup, net)
+        engine::deploy(&self.ctx, &self.setup, net, Placement::default())
     }
 
     /// [`Backend::run`] with the GPU's own error type.
@@ -289,10 +289,10 @@ impl Backend for Gpu {
         &self.setup.info
     }
 
-    /// Check the network, compute its kernel constants and upload its weights. Software
-    /// simulators draw nothing at random: `seed` is unused.
-    fn deploy(&self, net: &SnnNetwork, _seed: u64) -> Result<GpuDeployment, BackendError> {
-        Ok(self.try_deploy(net)?)
+    /// Compute the network's kernel constants and upload its weights, once for all copies.
+    /// Software simulators draw nothing at random: the seed is unused.
+    fn map(&self, net: &SnnNetwork, placement: Placement) -> Result<GpuDeployment, BackendError> {
+        Ok(engine::deploy(&self.ctx, &self.setup, net, placement)?)
     }
 
     /// Replace the weights of a projection in place (one upload of the f32 matrix).

@@ -31,7 +31,7 @@ fn setup() -> (SnnNetwork, SpikeInput, Vec<u8>) {
     let test = spikeport_data::Mnist::load_test().unwrap().take(IMAGES).unwrap();
     let x = model.features(&test).unwrap();
     let lif = IfCondExpParams::paper_digital().into_model().unwrap();
-    let net = spikeport_convert::convert_global(&model.network, &lif, 0.015, 1.0).unwrap();
+    let net = spikeport_convert::convert_global(&model.network, &lif, 0.015, 1.0).unwrap().network;
     let input = Encoder::paper_digital().encode(x.view()).unwrap();
     (net, input, test.labels().to_vec())
 }
@@ -90,8 +90,8 @@ fn agreement_does_not_depend_on_chunking() {
     // (about 26 KiB per image) into several chunks
     let small = gpu.clone().with_max_buffer_bytes(256 << 10).unwrap().with_steps_per_submit(7).unwrap();
     let split = run(&small, &net, &input);
-    assert!(split.activity.counters["gpu_chunks"] > 1, "{:?}", split.activity.counters);
-    assert_eq!(whole.activity.counters["gpu_chunks"], 1);
+    assert!(split.activity.counters[&spikeport_snn::Counter::GpuChunks] > 1, "{:?}", split.activity.counters);
+    assert_eq!(whole.activity.counters[&spikeport_snn::Counter::GpuChunks], 1);
     assert_eq!(whole.counts, split.counts);
     assert_eq!(whole.checkpoints, split.checkpoints);
     assert_eq!(whole.activity.synaptic_events, split.activity.synaptic_events);

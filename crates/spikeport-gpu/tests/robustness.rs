@@ -67,7 +67,7 @@ fn batches_over_the_buffer_limit_are_split_with_identical_results() {
         .for_images(2..9);
     let mut dep = gpu.deploy(&net, 0).unwrap();
     let whole = gpu.run(&mut dep, &input, &rec).unwrap();
-    assert_eq!(whole.activity.counters["gpu_chunks"], 1);
+    assert_eq!(whole.activity.counters[&spikeport_snn::Counter::GpuChunks], 1);
     assert!(whole.counts[2].sum() > 0 && whole.counts[1].sum() > 0);
     // caps on every buffer (the weights take 4,800 bytes; an image's input lists about
     // 1.5 KiB) and on the images per chunk
@@ -75,7 +75,11 @@ fn batches_over_the_buffer_limit_are_split_with_identical_results() {
         let small = gpu.clone().with_max_buffer_bytes(cap).unwrap().with_chunk_images(chunk_images).unwrap();
         let mut dep = small.deploy(&net, 0).unwrap();
         let split = small.run(&mut dep, &input, &rec).unwrap();
-        assert!(split.activity.counters["gpu_chunks"] > 1, "cap {cap}: {:?}", split.activity.counters);
+        assert!(
+            split.activity.counters[&spikeport_snn::Counter::GpuChunks] > 1,
+            "cap {cap}: {:?}",
+            split.activity.counters
+        );
         assert_eq!(without_counters(split), without_counters(whole.clone()), "cap {cap}");
     }
 }

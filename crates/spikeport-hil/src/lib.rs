@@ -13,7 +13,7 @@
 //! 4. take a plain SGD step on the batch mean, clip every weight to its range (by default
 //!    `[0, initial largest weight]`, the paper's non-negative Spikey-net), and push the new
 //!    weights × scale to the backend with
-//!    [`Backend::update_weights`](spikeport_snn::Backend::update_weights).
+//!    [`Session::update_weights`](spikeport_snn::Session::update_weights).
 //!
 //! Training uses training images only; evaluation is the caller's. A checkpoint after every
 //! batch (weights, position, log) is written atomically, so an interrupted run resumes
@@ -28,7 +28,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use spikeport_ann::{Dense, Network};
-use spikeport_snn::{Backend, BackendError, Encoder, Recording};
+use spikeport_snn::{BackendError, Encoder, Recording, Session};
 
 /// Errors of HIL training.
 #[derive(Debug, thiserror::Error)]
@@ -279,7 +279,7 @@ pub fn hinge_gradients(
     (grads, loss / n)
 }
 
-/// Train `ann` in the loop with `backend`: `dep` is a deployment of `ann` converted with
+/// Train `ann` in the loop on `session` (any backend's deployment, [`Session`]): a deployment of `ann` converted with
 /// weights = `scale` × ANN weights (µS per ANN unit, e.g. `max_weight / largest positive
 /// weight` of the paper's conversion); `x` (images, pixels) in [0, 1] and `labels` are
 /// **training** images; `encoder` encodes them. With `checkpoint` set, the state is written
@@ -289,9 +289,8 @@ pub fn hinge_gradients(
 /// **Errors** with [`HilError`] for bad settings or data, a backend failure (including a
 /// backend that cannot update weights), or an unreadable checkpoint.
 #[allow(clippy::too_many_arguments)]
-pub fn train<B: Backend>(
-    backend: &B,
-    dep: &mut B::Deployment,
+pub fn train(
+    session: &mut dyn Session,
     ann: &Network,
     scale: f64,
     encoder: &Encoder,
@@ -355,7 +354,7 @@ pub fn train<B: Backend>(
         .map_err(|e| HilError::InvalidData(e.to_string()))?;
     // the deployment must carry the current weights (after a resume)
     for (k, w) in weights.iter().enumerate() {
-        backend.update_weights(dep, k, (w * scale).view())?;
+        session.update_weights(k, (w * scale).view())?;
     }
     let n = x.nrows();
     let batches = n.div_ceil(config.batch_size);
@@ -371,7 +370,7 @@ pub fn train<B: Backend>(
             let xb = x.select(Axis(0), idx);
             let yb: Vec<u8> = idx.iter().map(|&i| labels[i]).collect();
             let input = encoder.encode(xb.view())?;
-            let out = backend.run(dep, &input, &Recording::counts_only())?;
+            let out = session.run(&input, &Recording::counts_only())?;
             let acts: Vec<Array2<f64>> = out
                 .counts
                 .iter()
@@ -394,7 +393,7 @@ pub fn train<B: Backend>(
                         },
                     );
                 }
-                backend.update_weights(dep, k, (&weights[k] * scale).view())?;
+                session.update_weights(k, (&weights[k] * scale).view())?;
             }
             state.epoch_tally.0 += correct;
             state.epoch_tally.1 += yb.len();

@@ -7,7 +7,8 @@ use ndarray::{array, Array2, Axis};
 use spikeport_analog::{spikey_encoder, spikey_neuron, Analog, Mismatch, Noise, Profile};
 use spikeport_hil::*;
 use spikeport_snn::{
-    Backend, BackendError, Deployed, PlatformInfo, Recording, RunOutput, SnnNetwork, SpikeInput,
+    Backend, BackendError, Deployed, DynBackend, Placement, PlatformInfo, Recording, RunOutput, Session,
+    SnnNetwork, SpikeInput,
 };
 
 fn hinge(out: &Array2<f64>, labels: &[u8]) -> f64 {
@@ -69,13 +70,16 @@ impl Deployed for FrozenDep {
     fn network(&self) -> &SnnNetwork {
         &self.0
     }
+    fn placement(&self) -> Placement {
+        Placement::default()
+    }
 }
 impl Backend for Frozen {
     type Deployment = FrozenDep;
     fn info(&self) -> &PlatformInfo {
         &self.0
     }
-    fn deploy(&self, net: &SnnNetwork, _seed: u64) -> Result<FrozenDep, BackendError> {
+    fn map(&self, net: &SnnNetwork, _: Placement) -> Result<FrozenDep, BackendError> {
         Ok(FrozenDep(net.clone()))
     }
     fn run(&self, _: &mut FrozenDep, _: &SpikeInput, _: &Recording) -> Result<RunOutput, BackendError> {
@@ -96,25 +100,25 @@ fn spikey_setup(images: usize, offset: usize) -> (spikeport_ann::Model, Array2<f
 fn a_backend_without_weight_updates_is_a_clear_error_and_bad_data_too() {
     let (model, x, y) = spikey_setup(10, 0);
     let lif = spikey_neuron().into_model().unwrap();
-    let net = spikeport_convert::convert_global(&model.network, &lif, 0.015, 1.0).unwrap();
+    let net = spikeport_convert::convert_global(&model.network, &lif, 0.015, 1.0).unwrap().network;
     let b = Frozen(PlatformInfo::new("frozen", 1.0));
-    let mut dep = b.deploy(&net, 0).unwrap();
+    let mut dep = b.session(&net, Placement::from(0)).unwrap();
     let cfg = HilConfig { batch_size: 5, epochs: 1, ..HilConfig::paper_spikey() };
     let enc = spikey_training_encoder();
     let err =
-        train(&b, &mut dep, &model.network, 0.01, &enc, x.view(), &y, &cfg, None, &mut |_| Control::Continue)
+        train(dep.as_mut(), &model.network, 0.01, &enc, x.view(), &y, &cfg, None, &mut |_| Control::Continue)
             .unwrap_err();
     assert!(matches!(err, HilError::Backend(BackendError::Unsupported { .. })), "{err}");
-    let err = train(&b, &mut dep, &model.network, 0.01, &enc, x.view(), &y[..3], &cfg, None, &mut |_| {
+    let err = train(dep.as_mut(), &model.network, 0.01, &enc, x.view(), &y[..3], &cfg, None, &mut |_| {
         Control::Continue
     })
     .unwrap_err();
     assert!(matches!(err, HilError::InvalidData(_)), "{err}");
 }
 
-fn accuracy<B: Backend>(b: &B, dep: &mut B::Deployment, x: &Array2<f32>, y: &[u8]) -> f64 {
+fn accuracy(session: &mut dyn Session, x: &Array2<f32>, y: &[u8]) -> f64 {
     let input = spikey_encoder().encode(x.view()).unwrap();
-    100.0 * b.run(dep, &input, &Recording::counts_only()).unwrap().accuracy(y).unwrap()
+    100.0 * session.run(&input, &Recording::counts_only()).unwrap().accuracy(y).unwrap()
 }
 
 #[test]
@@ -125,15 +129,14 @@ fn hil_recovers_accuracy_on_an_uncalibrated_spikey_chip() {
     let lif = spikey_neuron().into_model().unwrap();
     let max_weight = 0.015;
     let scale = max_weight / f64::from(model.network.max_weight());
-    let net = spikeport_convert::convert_global(&model.network, &lif, max_weight, 1.0).unwrap();
+    let net = spikeport_convert::convert_global(&model.network, &lif, max_weight, 1.0).unwrap().network;
     let spikey = Analog::spikey().with_mismatch(Mismatch::uncalibrated()).unwrap();
-    let mut dep = spikey.deploy(&net, 5).unwrap();
-    let before = accuracy(&spikey, &mut dep, &xt, &yt);
+    let mut dep = spikey.session(&net, Placement::from(5)).unwrap();
+    let before = accuracy(dep.as_mut(), &xt, &yt);
     let cfg = HilConfig { epochs: 2, ..HilConfig::paper_spikey() };
     let mut batches = 0;
     let r = train(
-        &spikey,
-        &mut dep,
+        dep.as_mut(),
         &model.network,
         scale,
         &spikey_training_encoder(),
@@ -151,7 +154,7 @@ fn hil_recovers_accuracy_on_an_uncalibrated_spikey_chip() {
     .unwrap();
     assert_eq!(batches, 8);
     assert_eq!(r.epoch_accuracy_pct.len(), 2);
-    let after = accuracy(&spikey, &mut dep, &xt, &yt);
+    let after = accuracy(dep.as_mut(), &xt, &yt);
     println!(
         "uncalibrated Spikey chip, 200 held-out training images: {before:.1} % → {after:.1} % after HIL"
     );
@@ -166,41 +169,39 @@ fn an_interrupted_run_resumes_to_the_same_weights() {
     let (model, x, y) = spikey_setup(120, 1000);
     let lif = spikey_neuron().into_model().unwrap();
     let scale = 0.015 / f64::from(model.network.max_weight());
-    let net = spikeport_convert::convert_global(&model.network, &lif, 0.015, 1.0).unwrap();
+    let net = spikeport_convert::convert_global(&model.network, &lif, 0.015, 1.0).unwrap().network;
     // no run-to-run noise, so a fresh deployment after the interruption is the same chip
     let spikey = Analog::new(Profile::spikey(), Mismatch::calibrated(), Noise::none()).unwrap();
     let cfg = HilConfig { batch_size: 40, epochs: 2, ..HilConfig::paper_spikey() };
     let enc = spikey_training_encoder();
-    let mut dep = spikey.deploy(&net, 9).unwrap();
-    let whole = train(&spikey, &mut dep, &model.network, scale, &enc, x.view(), &y, &cfg, None, &mut |_| {
+    let mut dep = spikey.session(&net, Placement::from(9)).unwrap();
+    let whole = train(dep.as_mut(), &model.network, scale, &enc, x.view(), &y, &cfg, None, &mut |_| {
         Control::Continue
     })
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cp = dir.path().join("hil.json");
-    let mut dep = spikey.deploy(&net, 9).unwrap();
+    let mut dep = spikey.session(&net, Placement::from(9)).unwrap();
     let mut seen = 0;
-    let part =
-        train(&spikey, &mut dep, &model.network, scale, &enc, x.view(), &y, &cfg, Some(&cp), &mut |e| {
-            if matches!(e, HilEvent::Batch { .. }) {
-                seen += 1;
-            }
-            if seen == 4 {
-                Control::Stop
-            } else {
-                Control::Continue
-            }
-        })
-        .unwrap();
+    let part = train(dep.as_mut(), &model.network, scale, &enc, x.view(), &y, &cfg, Some(&cp), &mut |e| {
+        if matches!(e, HilEvent::Batch { .. }) {
+            seen += 1;
+        }
+        if seen == 4 {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    })
+    .unwrap();
     assert!(part.stopped);
     let state = read_checkpoint(&cp).unwrap();
     assert_eq!((state.epoch, state.batch), (1, 1));
-    let mut dep = spikey.deploy(&net, 9).unwrap();
-    let rest =
-        train(&spikey, &mut dep, &model.network, scale, &enc, x.view(), &y, &cfg, Some(&cp), &mut |_| {
-            Control::Continue
-        })
-        .unwrap();
+    let mut dep = spikey.session(&net, Placement::from(9)).unwrap();
+    let rest = train(dep.as_mut(), &model.network, scale, &enc, x.view(), &y, &cfg, Some(&cp), &mut |_| {
+        Control::Continue
+    })
+    .unwrap();
     assert!(!rest.stopped);
     for (a, b) in whole.network.layers().iter().zip(rest.network.layers()) {
         assert_eq!(a.weight(), b.weight());
@@ -221,14 +222,14 @@ fn the_default_clip_keeps_every_weight_on_its_side_of_zero() {
     let x = model.features(&train_set).unwrap();
     let y = train_set.labels().to_vec();
     let lif = spikeport_analog::brainscales_neuron().into_model().unwrap();
-    let net = spikeport_convert::convert_global(&model.network, &lif, 0.02, 1.0).unwrap();
+    let net = spikeport_convert::convert_global(&model.network, &lif, 0.02, 1.0).unwrap().network;
     let b = Analog::new(Profile::brainscales(), Mismatch::ideal(), Noise::none()).unwrap();
-    let mut dep = b.deploy(&net, 0).unwrap();
+    let mut dep = b.session(&net, Placement::from(0)).unwrap();
     // a large step, so that many weights are pushed to their bounds
     let cfg = HilConfig { batch_size: 10, epochs: 1, lr: 5.0, ..HilConfig::paper_brainscales() };
     let scale = 0.02 / f64::from(model.network.max_weight());
     let enc = spikeport_analog::brainscales_encoder();
-    let r = train(&b, &mut dep, &model.network, scale, &enc, x.view(), &y, &cfg, None, &mut |_| {
+    let r = train(dep.as_mut(), &model.network, scale, &enc, x.view(), &y, &cfg, None, &mut |_| {
         Control::Continue
     })
     .unwrap();

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::readout;
-use crate::{ImageBoundary, ModelKind, SnnError, SnnNetwork, SpikeInput};
+use crate::{Counter, ImageBoundary, ModelKind, SnnError, SnnNetwork, SpikeInput, UnitKind};
 
 // ------------------------------------------------------------------------------------
 // Errors
@@ -526,16 +526,21 @@ pub struct Activity {
     pub neuron_updates: u64,
     /// Biological time simulated, ms (summed over images).
     pub bio_time_ms: f64,
-    /// Modelled hardware time, s: `bio_time / speedup` for hardware models, host wall time
-    /// for software simulators.
+    /// Biological time the run spans on the platform, ms: the longest share of images any
+    /// network copy runs × the image period (copies run side by side, so with one copy
+    /// this is `bio_time_ms`). Summed over runs by [`Activity::accumulate`].
+    #[serde(default)]
+    pub run_bio_ms: f64,
+    /// Modelled hardware time, s: `run_bio_ms / speedup` for hardware models (× the
+    /// time-scale factor on SpiNNaker), host wall time for software simulators.
     pub hardware_time_s: f64,
     /// Host wall-clock time of the run, s.
     pub wall_time_s: f64,
-    /// Platform-specific event counts (name → total over the run), e.g. SpiNNaker's
-    /// `ring_saturations`, `tick_overruns`, `packets_sent`; empty for the software
-    /// simulators. Names carry their meaning; every value is a count.
+    /// Platform-specific event counts (total over the run), e.g. SpiNNaker's
+    /// [`Counter::RingSaturations`], [`Counter::TickOverruns`], [`Counter::PacketsSent`];
+    /// empty for the software simulators.
     #[serde(default)]
-    pub counters: std::collections::BTreeMap<String, u64>,
+    pub counters: std::collections::BTreeMap<Counter, u64>,
 }
 
 impl Activity {
@@ -579,10 +584,12 @@ impl Activity {
         add(&mut self.synaptic_events, &other.synaptic_events);
         self.neuron_updates += other.neuron_updates;
         self.bio_time_ms += other.bio_time_ms;
+        self.run_bio_ms += other.run_bio_ms;
         self.hardware_time_s += other.hardware_time_s;
         self.wall_time_s += other.wall_time_s;
-        for (name, &n) in &other.counters {
-            *self.counters.entry(name.clone()).or_insert(0) += n;
+        for (&name, &n) in &other.counters {
+            let total = self.counters.entry(name).or_insert(0);
+            *total = name.combine(*total, n);
         }
     }
 }
@@ -633,8 +640,8 @@ impl RunOutput {
 /// A count of hardware units a deployment occupies.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HardwareUnits {
-    /// Kind of unit, e.g. `"core"`, `"chip"`, `"board"`, `"HICANN"`, `"block"`.
-    pub kind: String,
+    /// Kind of unit.
+    pub kind: UnitKind,
     /// How many are used.
     pub count: usize,
 }
@@ -642,21 +649,98 @@ pub struct HardwareUnits {
 /// How a network was mapped onto a platform.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MappingReport {
-    /// Neurons placed (non-input populations).
+    /// Neurons placed (non-input populations, all copies).
     pub neurons: usize,
-    /// Synapses placed (non-zero weights that made it onto the platform).
+    /// Synapses placed (non-zero weights that made it onto the platform, all copies).
     pub synapses: usize,
     /// Synapses the mapping could not realise (e.g. BrainScaleS routing losses).
     pub synapses_lost: usize,
     /// Hardware units used (cores, chips, boards, …), for energy models.
     pub units: Vec<HardwareUnits>,
+    /// Network copies placed side by side.
+    #[serde(default = "one")]
+    pub copies: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl MappingReport {
-    /// The trivial mapping of a software simulator: every neuron and synapse, no units.
-    pub fn of(net: &SnnNetwork) -> Self {
-        Self { neurons: net.n_neurons(), synapses: net.n_synapses(), ..Self::default() }
+    /// The trivial mapping of a software simulator: every neuron and synapse of `copies`
+    /// copies, no units.
+    pub fn of(net: &SnnNetwork, copies: usize) -> Self {
+        Self {
+            neurons: net.n_neurons() * copies,
+            synapses: net.n_synapses() * copies,
+            copies,
+            ..Self::default()
+        }
     }
+
+    /// The count of units of `kind` (0 if none are used).
+    pub fn units_of(&self, kind: UnitKind) -> usize {
+        self.units.iter().filter(|u| u.kind == kind).map(|u| u.count).sum()
+    }
+}
+
+/// Where and how often a network is placed on a platform: the seed of every random draw
+/// (one seed = one virtual chip) and the number of independent copies of the network that
+/// run side by side in one run, each on its own share of the images (SNABSuite's
+/// `batch_parallel`).
+///
+/// ```
+/// use spikeport_snn::Placement;
+/// let p = Placement::from(7).with_copies(179);
+/// assert_eq!((p.seed, p.copies), (7, 179));
+/// assert_eq!(Placement::default().copies, 1);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Placement {
+    /// Seed of the mapping's and later runs' random draws (mismatch, noise).
+    pub seed: u64,
+    /// Copies of the network placed side by side (≥ 1).
+    pub copies: usize,
+}
+
+impl Default for Placement {
+    fn default() -> Self {
+        Self { seed: 0, copies: 1 }
+    }
+}
+
+impl From<u64> for Placement {
+    /// One copy with seed `seed`.
+    fn from(seed: u64) -> Self {
+        Self { seed, copies: 1 }
+    }
+}
+
+impl Placement {
+    /// The same seed with `copies` copies.
+    #[must_use]
+    pub fn with_copies(self, copies: usize) -> Self {
+        Self { copies, ..self }
+    }
+
+    /// Images each copy runs when `images` are dealt evenly over the copies in order:
+    /// ⌈images / copies⌉ (SNABSuite's `batchsize`).
+    pub fn images_per_copy(&self, images: usize) -> usize {
+        images.div_ceil(self.copies.max(1))
+    }
+}
+
+/// The largest number of copies of a network a platform holds ([`Backend::max_copies`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CopyFit {
+    /// The largest number of copies that fit (≥ 1), at most the limit asked for.
+    pub copies: usize,
+    /// The mapping of that many copies.
+    pub mapping: MappingReport,
+    /// Why one more copy does not fit (the binding constraint, a
+    /// [`BackendError::DoesNotFit`] naming the resource), or `None` if the limit asked for
+    /// was reached first.
+    pub binding: Option<BackendError>,
 }
 
 /// What every backend's deployment offers beside its private state.
@@ -664,9 +748,13 @@ pub trait Deployed: Send {
     /// The network as it was deployed (with any weight updates applied since).
     fn network(&self) -> &SnnNetwork;
 
-    /// How the network was mapped; by default every neuron and synapse, no units.
+    /// The seed and number of copies it was deployed with.
+    fn placement(&self) -> Placement;
+
+    /// How the network was mapped; by default every neuron and synapse of every copy, no
+    /// units.
     fn mapping(&self) -> MappingReport {
-        MappingReport::of(self.network())
+        MappingReport::of(self.network(), self.placement().copies)
     }
 }
 
@@ -674,12 +762,18 @@ pub trait Deployed: Send {
 ///
 /// ### Contract
 ///
-/// * `deploy` checks everything it can up front ([`PlatformInfo::check_network`]) and
-///   fails with [`BackendError::DoesNotFit`] / [`BackendError::Unsupported`] rather than
-///   at run time.
+/// * [`Backend::deploy`] and [`Backend::place`] make the contract's checks
+///   ([`PlatformInfo::check_network`], at least one copy) and then call the backend's own
+///   [`Backend::map`], which checks everything else it can up front and fails with
+///   [`BackendError::DoesNotFit`] / [`BackendError::Unsupported`] rather than at run time.
+/// * [`Backend::fit`] says what `copies` copies need, or which resource they exceed,
+///   without building a deployment; [`Backend::max_copies`] finds the largest number that
+///   fits.
 /// * `run` simulates every image of `input` for `duration + pause` ms on the grid of
-///   [`timing`](crate::timing), honours `input.boundary()`, and returns
-///   [`RunOutput::counts`] for every population plus whatever `rec` asks for.
+///   [`timing`](crate::timing), honours `input.boundary()`, deals the images to the
+///   deployment's copies ([`SpikeInput::with_copies`], else evenly in order), and returns
+///   [`RunOutput::counts`] for every population plus whatever `rec` asks for. Copies are
+///   independent: an image's result does not depend on what the other copies run.
 /// * The same deployment seed, input and recording give the same output (bit-identical
 ///   when [`PlatformInfo::deterministic`]), whatever the number of threads.
 ///
@@ -688,16 +782,16 @@ pub trait Deployed: Send {
 ///
 /// /// A toy backend: the input layer relays, nothing else ever spikes.
 /// struct Silent(PlatformInfo);
-/// struct Dep(SnnNetwork);
+/// struct Dep(SnnNetwork, Placement);
 /// impl Deployed for Dep {
 ///     fn network(&self) -> &SnnNetwork { &self.0 }
+///     fn placement(&self) -> Placement { self.1 }
 /// }
 /// impl Backend for Silent {
 ///     type Deployment = Dep;
 ///     fn info(&self) -> &PlatformInfo { &self.0 }
-///     fn deploy(&self, net: &SnnNetwork, _seed: u64) -> Result<Dep, BackendError> {
-///         self.0.check_network(net)?;
-///         Ok(Dep(net.clone()))
+///     fn map(&self, net: &SnnNetwork, at: Placement) -> Result<Dep, BackendError> {
+///         Ok(Dep(net.clone(), at))
 ///     }
 ///     fn run(&self, dep: &mut Dep, input: &SpikeInput, rec: &Recording)
 ///         -> Result<RunOutput, BackendError> {
@@ -721,6 +815,9 @@ pub trait Deployed: Send {
 /// let w = ndarray::Array2::zeros((2, 3));
 /// assert!(matches!(backend.update_weights(&mut dep, 0, w.view()),
 ///                  Err(BackendError::Unsupported { .. })));
+/// // Without limits, any number of copies fits.
+/// let fit = backend.max_copies(&net, 64)?;
+/// assert_eq!((fit.copies, fit.binding), (64, None));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait Backend {
@@ -730,17 +827,105 @@ pub trait Backend {
     /// Platform facts: name, time step, speed-up, size limits, weight resolution, models.
     fn info(&self) -> &PlatformInfo;
 
-    /// Map `net` onto the platform. `seed` fixes every random draw of the mapping and of
-    /// later runs (fixed-pattern mismatch, noise): one seed = one virtual chip.
+    /// The backend's own mapping of `placement.copies` copies of `net`, called by
+    /// [`Backend::deploy`] and [`Backend::place`] after the contract's checks. `seed` fixes
+    /// every random draw of the mapping and of later runs (fixed-pattern mismatch, noise).
     ///
     /// **Errors** with [`BackendError::Unsupported`], [`BackendError::DoesNotFit`] or
     /// [`BackendError::InvalidNetwork`].
-    fn deploy(&self, net: &SnnNetwork, seed: u64) -> Result<Self::Deployment, BackendError>;
+    fn map(&self, net: &SnnNetwork, placement: Placement) -> Result<Self::Deployment, BackendError>;
+
+    /// Map one copy of `net` onto the platform with `seed`: one seed = one virtual chip.
+    ///
+    /// **Errors** as [`Backend::place`].
+    fn deploy(&self, net: &SnnNetwork, seed: u64) -> Result<Self::Deployment, BackendError> {
+        self.place(net, Placement::from(seed))
+    }
+
+    /// Map `placement.copies` copies of `net` onto the platform, side by side.
+    ///
+    /// **Errors** with [`BackendError::Unsupported`], [`BackendError::DoesNotFit`] or
+    /// [`BackendError::InvalidNetwork`], and with [`BackendError::InvalidInput`] for zero
+    /// copies.
+    fn place(&self, net: &SnnNetwork, placement: Placement) -> Result<Self::Deployment, BackendError> {
+        if placement.copies == 0 {
+            return Err(BackendError::invalid_input("a deployment needs at least one network copy"));
+        }
+        self.info().check_network(net)?;
+        self.map(net, placement)
+    }
+
+    /// What `copies` copies of `net` need on the platform, or the resource they exceed,
+    /// without deploying. The default (software simulators) checks the network and the
+    /// neuron and synapse limits of [`PlatformInfo`] for all copies together; hardware
+    /// models override it with their own resources.
+    ///
+    /// **Errors** with [`BackendError::DoesNotFit`] naming the binding resource,
+    /// [`BackendError::Unsupported`], or [`BackendError::InvalidInput`] for zero copies.
+    fn fit(&self, net: &SnnNetwork, copies: usize) -> Result<MappingReport, BackendError> {
+        if copies == 0 {
+            return Err(BackendError::invalid_input("a deployment needs at least one network copy"));
+        }
+        let info = self.info();
+        info.check_network(net)?;
+        let mapping = MappingReport::of(net, copies);
+        for (what, needed, limit) in [
+            ("neurons", mapping.neurons, info.max_neurons),
+            ("synapses", mapping.synapses, info.max_synapses),
+        ] {
+            if let Some(available) = limit.filter(|&a| needed > a) {
+                return Err(BackendError::DoesNotFit {
+                    what: format!("{what} of {copies} network copies"),
+                    needed,
+                    available,
+                });
+            }
+        }
+        Ok(mapping)
+    }
+
+    /// The largest number of copies of `net`, at most `limit`, that [`Backend::fit`]
+    /// accepts, and the constraint that binds (fit is taken to be monotone in the number
+    /// of copies: found by doubling, then bisection).
+    ///
+    /// **Errors** with the reason a single copy does not fit, or
+    /// [`BackendError::InvalidInput`] for a zero limit.
+    fn max_copies(&self, net: &SnnNetwork, limit: usize) -> Result<CopyFit, BackendError> {
+        if limit == 0 {
+            return Err(BackendError::invalid_input("the copy limit must be at least 1"));
+        }
+        let mut best = (1, self.fit(net, 1)?);
+        let mut bad: Option<(usize, BackendError)> = None;
+        let mut k = 1usize;
+        while k < limit {
+            k = (k * 2).min(limit);
+            match self.fit(net, k) {
+                Ok(m) => best = (k, m),
+                Err(e @ BackendError::DoesNotFit { .. }) => {
+                    bad = Some((k, e));
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some((mut hi, mut why)) = bad {
+            while hi - best.0 > 1 {
+                let mid = best.0 + (hi - best.0) / 2;
+                match self.fit(net, mid) {
+                    Ok(m) => best = (mid, m),
+                    Err(e @ BackendError::DoesNotFit { .. }) => (hi, why) = (mid, e),
+                    Err(e) => return Err(e),
+                }
+            }
+            return Ok(CopyFit { copies: best.0, mapping: best.1, binding: Some(why) });
+        }
+        Ok(CopyFit { copies: best.0, mapping: best.1, binding: None })
+    }
 
     /// Replace the weights of projection `projection` (signed, (pre, post), units as in
-    /// [`Projection`](crate::Projection)) without re-mapping, for hardware-in-the-loop
-    /// training. Backends that can, override this; the default answers
-    /// [`BackendError::Unsupported`].
+    /// [`Projection`](crate::Projection)) in every copy without re-mapping, for
+    /// hardware-in-the-loop training. Backends that can, override this; the default
+    /// answers [`BackendError::Unsupported`].
     ///
     /// **Errors** with [`BackendError::Unsupported`] or [`BackendError::InvalidNetwork`]
     /// (wrong projection index, shape, non-finite weight).

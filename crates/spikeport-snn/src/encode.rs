@@ -28,6 +28,19 @@ pub enum ImageBoundary {
     Continuous,
 }
 
+/// How the images of one run are shared among the network copies of a deployment
+/// ([`Placement::copies`](crate::Placement)): copy `first_copy + c` runs images
+/// `c · images_per_copy .. (c + 1) · images_per_copy` of the batch, back to back (the last
+/// copy may get fewer), as SNABSuite cuts its test set into `batchsize` images per network
+/// copy (`create_batches`, in data-set order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CopyLayout {
+    /// The deployment's copy that runs the first images.
+    pub first_copy: usize,
+    /// Images each copy runs (≥ 1).
+    pub images_per_copy: usize,
+}
+
 /// The input of one [`Backend::run`](crate::Backend::run): for a batch of images, the
 /// spike times of every input neuron, plus the presentation timing.
 ///
@@ -54,6 +67,8 @@ pub struct SpikeInput {
     boundary: ImageBoundary,
     offsets: Vec<usize>,
     times_ms: Vec<f64>,
+    #[serde(default)]
+    copies: Option<CopyLayout>,
 }
 
 /// Unchecked mirror of [`SpikeInput`] for deserialisation.
@@ -65,13 +80,19 @@ struct RawSpikeInput {
     boundary: ImageBoundary,
     offsets: Vec<usize>,
     times_ms: Vec<f64>,
+    #[serde(default)]
+    copies: Option<CopyLayout>,
 }
 
 impl TryFrom<RawSpikeInput> for SpikeInput {
     type Error = SnnError;
     fn try_from(r: RawSpikeInput) -> Result<Self, SnnError> {
-        Ok(Self::from_compressed(r.n_inputs, r.duration_ms, r.pause_ms, r.offsets, r.times_ms)?
-            .with_boundary(r.boundary))
+        let input = Self::from_compressed(r.n_inputs, r.duration_ms, r.pause_ms, r.offsets, r.times_ms)?
+            .with_boundary(r.boundary);
+        match r.copies {
+            Some(c) => input.with_copies(c.first_copy, c.images_per_copy),
+            None => Ok(input),
+        }
     }
 }
 
@@ -140,8 +161,15 @@ impl SpikeInput {
         if offsets.windows(2).any(|w| w[1] < w[0]) {
             return Err(SnnError::MalformedOffsets { reason: "must be non-decreasing" });
         }
-        let input =
-            Self { n_inputs, duration_ms, pause_ms, boundary: ImageBoundary::default(), offsets, times_ms };
+        let input = Self {
+            n_inputs,
+            duration_ms,
+            pause_ms,
+            boundary: ImageBoundary::default(),
+            offsets,
+            times_ms,
+            copies: None,
+        };
         for image in 0..input.n_images() {
             for neuron in 0..n_inputs {
                 let train = input.spike_times(image, neuron);
@@ -170,6 +198,24 @@ impl SpikeInput {
     /// How state carries between images.
     pub fn boundary(&self) -> ImageBoundary {
         self.boundary
+    }
+
+    /// Share the images among network copies: copy `first_copy + c` runs images
+    /// `c · images_per_copy ..` of this batch ([`CopyLayout`]). Without it, a run deals the
+    /// images evenly over all copies of the deployment, in order.
+    ///
+    /// **Errors** with [`SnnError::InvalidCopies`] if `images_per_copy` is 0.
+    pub fn with_copies(mut self, first_copy: usize, images_per_copy: usize) -> Result<Self, SnnError> {
+        if images_per_copy == 0 {
+            return Err(SnnError::InvalidCopies { reason: "a copy needs at least one image".into() });
+        }
+        self.copies = Some(CopyLayout { first_copy, images_per_copy });
+        Ok(self)
+    }
+
+    /// How the images are shared among network copies, if set ([`SpikeInput::with_copies`]).
+    pub fn copy_layout(&self) -> Option<CopyLayout> {
+        self.copies
     }
 
     /// Number of input neurons per image.
@@ -296,6 +342,7 @@ impl SpikeInput {
             boundary: self.boundary,
             offsets,
             times_ms: self.times_ms[lo..hi].to_vec(),
+            copies: None,
         })
     }
 }
@@ -501,6 +548,7 @@ impl Encoder {
             boundary: self.boundary,
             offsets,
             times_ms: times,
+            copies: None,
         })
     }
 

@@ -173,6 +173,12 @@ pub enum SnnError {
         /// The rejected duration, ms.
         duration_ms: f64,
     },
+    /// A copy layout or number of network copies is invalid.
+    #[error("invalid network copies: {reason}")]
+    InvalidCopies {
+        /// What is wrong.
+        reason: String,
+    },
     /// The pause between images is negative, NaN or infinite.
     #[error("pause between images must be finite and >= 0 ms, got {pause_ms} ms")]
     InvalidPause {

@@ -40,25 +40,30 @@
 //! toy implementation.
 
 pub mod backend;
+mod counters;
 pub mod encode;
 mod error;
+pub mod exec;
 pub mod network;
 pub mod params;
 pub mod readout;
+mod session;
 pub mod timing;
 
 pub use backend::{
-    Activity, Backend, BackendError, CountCheckpoints, Deployed, HardwareUnits, MappingReport,
-    NeuronSelection, Neurons, PlatformInfo, RecordedMembrane, RecordedSpikes, Recording, RunOutput,
-    WeightResolution,
+    Activity, Backend, BackendError, CopyFit, CountCheckpoints, Deployed, HardwareUnits, MappingReport,
+    NeuronSelection, Neurons, Placement, PlatformInfo, RecordedMembrane, RecordedSpikes, Recording,
+    RunOutput, WeightResolution,
 };
-pub use encode::{Encoder, Encoding, ImageBoundary, SpikeInput};
+pub use counters::{Counter, UnitKind};
+pub use encode::{CopyLayout, Encoder, Encoding, ImageBoundary, SpikeInput};
 pub use error::SnnError;
 pub use network::{Population, Projection, SnnNetwork};
 pub use params::{
     IfCondExpParams, IfCondExpValidParams, IfCurrDeltaSubParams, IfCurrDeltaSubValidParams, IfCurrExpParams,
     IfCurrExpValidParams, ModelKind, NeuronModel, SynapseKind,
 };
+pub use session::{DynBackend, Session};
 
 #[cfg(test)]
 mod autotraits {
@@ -98,5 +103,10 @@ mod autotraits {
         send_sync::<Activity>();
         send_sync::<MappingReport>();
         send_sync::<HardwareUnits>();
+        send_sync::<Placement>();
+        send_sync::<Counter>();
+        send_sync::<UnitKind>();
+        send_sync::<exec::RunPlan>();
+        send_sync::<exec::TileOutput>();
     }
 }

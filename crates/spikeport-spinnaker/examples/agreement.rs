@@ -50,7 +50,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             .evaluate(x.view(), labels)
             .map(|e| e.correct as f64 / e.total.max(1) as f64)
             .unwrap_or(f64::NAN);
-        let net = spikeport_convert::convert_global(&model.network, &lif, max_weight, 1.0)?;
+        let net = spikeport_convert::convert_global(&model.network, &lif, max_weight, 1.0)?.network;
         let input = Encoder::paper_digital().encode(x.view())?;
         let (r, _) = run(&Reference::new(1.0)?, &net, &input)?;
         let (f, _) = run(&Fast::new(1.0)?, &net, &input)?;

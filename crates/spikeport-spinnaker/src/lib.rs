@@ -32,12 +32,16 @@ mod error;
 pub mod fixed;
 pub mod kernel;
 pub mod machine;
+mod mapping;
+mod run;
 pub mod weights;
 
-pub use backend::{MappingDetails, RunStats, Spinnaker, SpinnakerDeployment, DT_MS};
+pub use backend::{Spinnaker, SpinnakerDeployment, DT_MS};
 pub use error::SpinnakerError;
 pub use kernel::{LifFixed, NeuronState};
 pub use machine::{Board, CycleCosts, SpinnakerConfig};
+pub use mapping::MappingDetails;
+pub use run::RunStats;
 
 #[cfg(test)]
 mod autotraits {

@@ -17,9 +17,6 @@ pub const MAX_COND_EXP_PER_CORE: usize = 255;
 /// between 255 and 256).
 pub const MAX_CURR_EXP_PER_CORE: usize = 256;
 
-/// Most spike-source neurons (`SpikeSourceArray`) per core.
-pub const MAX_SPIKE_SOURCES_PER_CORE: usize = 256;
-
 /// Longest delay a neuron core's ring buffer holds, timesteps (4 delay bits per
 /// synaptic word: `SYNAPSE_DELAY_BITS` in sPyNNaker's `synapse_row.h`).
 pub const MAX_NATIVE_DELAY_STEPS: usize = 16;
@@ -103,6 +100,11 @@ pub struct SpinnakerConfig {
     /// User limit on neurons per core (as `set_number_of_neurons_per_core`); `None` = the
     /// model's maximum (255 / 256). The paper used 180–200 for large networks.
     pub max_neurons_per_core: Option<usize>,
+    /// Limit on spike sources (`SpikeSourceArray` atoms) per core; `None` = no limit, one
+    /// core per spike-source population: sPyNNaker 5.x (2019–2020, the paper's) sets no
+    /// atom limit for spike-source arrays (`AbstractPyNNModel`: `sys.maxsize`) and
+    /// splits them only when their SDRAM does not fit, which a 784-input MNIST layer does.
+    pub max_spike_sources_per_core: Option<usize>,
     /// sPyNNaker's `time_scale_factor`: each 1 ms tick lasts `time_scale_factor` ms of
     /// wall time (≥ 1), and the CPU budget per tick grows accordingly.
     pub time_scale_factor: f64,
@@ -126,6 +128,7 @@ impl SpinnakerConfig {
             board: Board::Spinn5,
             n_boards: 1,
             max_neurons_per_core: None,
+            max_spike_sources_per_core: None,
             time_scale_factor: 1.0,
             load_time_s: 10.0,
             spikes_per_second: 30.0,
@@ -172,6 +175,9 @@ impl SpinnakerConfig {
             if n == 0 || n > MAX_CURR_EXP_PER_CORE {
                 return bad("max_neurons_per_core", "in 1..=256", n as f64);
             }
+        }
+        if self.max_spike_sources_per_core == Some(0) {
+            return bad("max_spike_sources_per_core", ">= 1", 0.0);
         }
         if !(self.time_scale_factor.is_finite() && self.time_scale_factor >= 1.0) {
             return bad("time_scale_factor", "finite and >= 1", self.time_scale_factor);

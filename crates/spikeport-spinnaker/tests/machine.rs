@@ -23,17 +23,18 @@ fn diehl_sized_network_maps_to_cores_chips_boards() {
     let net = chain(&[784, 1200, 1200, 10], 0.001);
     let dep = Spinnaker::spinn5().deploy(&net, 0).unwrap();
     let d = dep.details();
-    assert_eq!(d.cores_per_population, vec![4, 5, 5, 1]);
-    assert_eq!((d.cores, d.chips, d.boards), (15, 1, 1));
+    // sPyNNaker 5.x places a spike-source array on one core (no atom limit)
+    assert_eq!(d.cores_per_population, vec![1, 5, 5, 1]);
+    assert_eq!((d.cores, d.chips, d.boards), (12, 1, 1));
     let units = dep.mapping().units;
-    assert_eq!(units[0].count, 15);
+    assert_eq!(units[0].count, 12);
     assert_eq!(units[1].count, 1);
     assert_eq!(units[2].count, 1);
     // the paper's 180 neurons per core for big nets
     let b = Spinnaker::new(SpinnakerConfig::spinn5().with_neurons_per_core(180)).unwrap();
     let d = b.deploy(&net, 0).unwrap().details().clone();
-    assert_eq!(d.cores_per_population, vec![4, 7, 7, 1]);
-    assert_eq!((d.cores, d.chips), (19, 2));
+    assert_eq!(d.cores_per_population, vec![1, 7, 7, 1]);
+    assert_eq!((d.cores, d.chips), (16, 1));
     // 1200 rows of one 32-bit word per synapse onto 180 neurons + 3 header words
     assert_eq!(d.max_synaptic_matrix_bytes, 1200 * (3 + 180) * 4);
 }
@@ -52,6 +53,26 @@ fn oversized_network_fails_with_what_and_by_how_much() {
     }
     // fits on one SpiNN-5
     assert!(Spinnaker::spinn5().deploy(&net, 0).is_ok());
+}
+
+#[test]
+fn copies_fill_the_board_one_population_per_core() {
+    // NAS63: spike sources, 43, 10, 10 neurons: 4 cores per copy, 768 cores on a SpiNN-5
+    let nas63 = chain(&[784, 43, 10, 10], 0.001);
+    let b = Spinnaker::spinn5();
+    let fit = b.max_copies(&nas63, 10_000).unwrap();
+    assert_eq!(fit.copies, 192);
+    assert_eq!(fit.mapping.units[0].count, 768);
+    let why = fit.binding.expect("cores bind");
+    assert!(matches!(why, BackendError::DoesNotFit { needed: 772, available: 768, .. }), "{why}");
+    assert_eq!(b.max_copies(&nas63, 100).unwrap().copies, 100, "the limit asked for");
+    // the paper's Diehl setting: 200 neurons per core, 14 cores per copy
+    let diehl = chain(&[784, 1200, 1200, 10], 0.001);
+    let b200 = Spinnaker::new(SpinnakerConfig::spinn5().with_neurons_per_core(200)).unwrap();
+    assert_eq!(b200.max_copies(&diehl, 10_000).unwrap().copies, 54);
+    let dep = b200.place(&diehl, spikeport_snn::Placement::from(0).with_copies(54)).unwrap();
+    assert_eq!((dep.details().cores, dep.details().chips, dep.details().boards), (756, 48, 1));
+    assert!(b200.place(&diehl, spikeport_snn::Placement::from(0).with_copies(55)).is_err());
 }
 
 #[test]

@@ -202,7 +202,7 @@ fn nas63_agrees_with_float_exact_step() {
         return;
     };
     let lif = IfCondExpParams::paper_digital().into_model().unwrap();
-    let net = spikeport_convert::convert_global(&model.network, &lif, 0.015, 1.0).unwrap();
+    let net = spikeport_convert::convert_global(&model.network, &lif, 0.015, 1.0).unwrap().network;
     let n = 100;
     let sub = test.take(n).unwrap();
     let x = sub.features(model.header.preprocessing).unwrap();
