@@ -29,17 +29,15 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::s;
-use spikeport::analog::{
-    brainscales_encoder, brainscales_neuron, spikey_encoder, spikey_neuron, Analog, Mismatch, Noise,
-};
+use spikeport::analog::{Analog, Mismatch, Noise, Profile};
 use spikeport::ann::{load_zoo, Model};
 use spikeport::data::Mnist;
 use spikeport::experiment::{
-    hil_setting, sweep_hil_scale, HilPresentation, HIL_SCALE_SWEEP_TRAIN_IMAGES, HIL_SCALE_SWEEP_US,
-    HIL_SCALE_SWEEP_VALIDATION,
+    sweep_hil_scale, HIL_SCALE_SWEEP_TRAIN_IMAGES, HIL_SCALE_SWEEP_US, HIL_SCALE_SWEEP_VALIDATION,
 };
 use spikeport::hil::{train, Control, HilConfig, HilEvent};
 use spikeport::plot::{mean_sd, seed_spread, SeedStudy};
+use spikeport::registry::HilPresentation;
 use spikeport::snn::{DynBackend, Placement, Recording, Session};
 
 struct Args {
@@ -136,19 +134,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut studies: Vec<SeedStudy> = Vec::new();
     let mut rows = Vec::new();
     for platform in ["Spikey", "BrainScaleS"] {
-        let (neuron, encoder) = if platform == "Spikey" {
-            (spikey_neuron(), spikey_encoder())
-        } else {
-            (brainscales_neuron(), brainscales_encoder())
-        };
-        let (backend, train_encoder, mut cfg) = hil_setting(&platform.to_lowercase(), args.presentation)?;
+        let p = spikeport::registry::platform(&platform.to_lowercase())?;
+        let hil = p.hil(args.presentation).ok_or("an analog platform has HIL settings")?;
+        let (encoder, lif) = (p.encoder, p.neuron);
+        let (backend, train_encoder, mut cfg) = (p.backend()?, hil.encoder, hil.config.clone());
         cfg.epochs = args.epochs;
-        let lif = neuron.into_model()?;
         // the weight scale, swept with HIL in the loop on chip 0: one epoch on the first
         // 2,000 training images per candidate, judged on training images 50,000–50,999
         let sweep_train = HIL_SCALE_SWEEP_TRAIN_IMAGES.min(xtr.nrows());
         let (max_weight, points) = sweep_hil_scale(
-            &backend,
+            backend.as_ref(),
             &lif,
             &encoder,
             &train_encoder,
@@ -213,7 +208,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             after.push(a0);
         }
         // an ideal chip: 4-bit weights and the analog neuron only
-        let ideal = Analog::new(backend.profile().clone(), Mismatch::ideal(), Noise::none())?;
+        let profile = if platform == "Spikey" { Profile::spikey() } else { Profile::brainscales() };
+        let ideal = Analog::new(profile, Mismatch::ideal(), Noise::none())?;
         let mut dep = ideal.session(net, Placement::default())?;
         let ideal_acc = accuracy(dep.as_mut())?;
         studies.push(SeedStudy {

@@ -25,8 +25,8 @@ use spikeport::ann::{load_zoo, zoo_net, Model, Network};
 use spikeport::bench::{convert, run_cell, BackendSetup, Conversion, Record};
 use spikeport::convert::SweepSettings;
 use spikeport::data::{Dataset, Mnist};
-use spikeport::experiment::platform;
-use spikeport::snn::{Encoder, Recording};
+use spikeport::registry::platform;
+use spikeport::snn::Recording;
 use spikeport::table::DIGITAL_SWEEP_US;
 
 struct Args {
@@ -74,7 +74,7 @@ fn parse() -> Result<Args, String> {
 
 /// The paper's conversion on `Fast`: `max_weight` swept on 500 training images, or fixed.
 fn setup(max_weight: Option<f64>) -> Result<BackendSetup, Box<dyn Error>> {
-    let p = platform("fast", Encoder::paper_digital())?;
+    let p = platform("fast")?;
     let conversion = match max_weight {
         Some(max_weight) => Conversion::Global { max_weight },
         None => Conversion::Sweep {
@@ -88,7 +88,7 @@ fn setup(max_weight: Option<f64>) -> Result<BackendSetup, Box<dyn Error>> {
     };
     Ok(BackendSetup {
         name: "fast".into(),
-        backend: p.backend,
+        backend: p.backend()?,
         neuron: p.neuron,
         encoder: p.encoder,
         conversion,

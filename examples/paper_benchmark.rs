@@ -15,7 +15,7 @@
 //! v_reset −75, v_thresh −55 mV, tau_refrac 0, e_rev_E 0, e_rev_I −130 mV; regular input
 //! trains at pixel × 120 Hz, 500 ms + 50 ms pause per image, delay 1 ms. `max_weight` is
 //! swept (0.006–0.025 µS) on 500 *training* images on each backend itself, except that the
-//! `reference` backends (dt 0.1 ms, or 1 ms for `reference-1ms`) reuse the value swept on the
+//! `reference` backends (dt 1 ms as SNABSuite ran NEST; `reference-01ms` at 0.1 ms) reuse the value swept on the
 //! first other backend listed; `--sweep-freqs` sweeps the input rate too. `fast` steps
 //! IF_cond_exp with conductances held over each step, `fast-genn` with GeNN's held current;
 //! `gpu` runs `fast`'s semantics on the best Vulkan adapter. The per-layer conversion (reset
@@ -32,12 +32,13 @@ use spikeport::benchmark::{
     run_benchmark, BenchmarkEvent, BenchmarkSpec, ConversionKind, DEFAULT_PER_LAYER_FREQ_HZ,
 };
 use spikeport::data::{Dataset, Mnist};
-use spikeport::experiment::{platform, run_as_is, unknown, ExperimentError, Family, PLATFORMS};
+use spikeport::experiment::{run_as_is, unknown, ExperimentError};
 use spikeport::io::{load_model, onnx::default_preprocessing, LoadedModel};
+use spikeport::registry::{platform, Family, PLATFORMS};
 use spikeport::snn::{Encoder, SnnNetwork};
 
 const USAGE: &str =
-    "usage: paper_benchmark [--networks a,b] [--backends fast,fast-genn,gpu,reference,reference-1ms,spinnaker,spikey,brainscales,..] [--images N] \
+    "usage: paper_benchmark [--networks a,b] [--backends fast,fast-genn,gpu,reference,reference-01ms,spinnaker,spikey,brainscales,..] [--images N] \
 [--reference-images N] [--conversion paper|per-layer|both] [--max-weight W] [--max-freq HZ] \
 [--sweep-freqs HZ,HZ,..] [--per-layer-freq HZ] [--calibration-images N] [--batch N] [--threads N] \
 [--json PATH] [--csv PATH] [--model PATH.onnx|.npz|.nir ...]";
@@ -180,7 +181,10 @@ fn run_snn_file(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let preprocessing = default_preprocessing(net.input_size() - usize::from(bias_input));
     for name in &args.backends {
-        let p = platform(name, *encoder)?;
+        let mut p = platform(name)?;
+        if p.family != Family::Analog {
+            p.encoder = *encoder;
+        }
         let n = if p.family == Family::Reference { args.reference_images } else { test.len() };
         match run_as_is(net, bias_input, preprocessing, test, &p, n, args.batch) {
             Ok(r) => println!(

@@ -19,13 +19,15 @@
 //! | [`analog`] | `spikeport-analog` | Spikey and BrainScaleS-1 models: 4-bit weights, mismatch, noise, size limits |
 //! | [`energy`] | `spikeport-energy` | energy per inference: platform profiles with ± and sources, host RAPL, calibration fit |
 //! | [`hil`] | `spikeport-hil` | hardware-in-the-loop training against any backend, with checkpoints |
-//! | [`bench`] | `spikeport-bench` | the experiment harness and reports |
+//! | [`bench`](mod@bench) | `spikeport-bench` | the experiment harness and reports |
 //! | [`plot`] | `spikeport-plot` | figures (SVG, PNG): accuracy vs time, energy vs accuracy, accuracy over chip seeds |
 //! | [`io`] | `spikeport-io` | ONNX import, NIR export and import, `load_model` by file extension |
+//! | [`platform`] | `spikeport-platform` | the platform object: backend, paper setting, sweep grid, HIL, energy, clock, copies |
+//! | [`app`] | `spikeport-app` | the application: [`registry`], [`benchmark`], [`table`], [`experiment`], [`config`], the CLI |
 //!
-//! and adds [`experiment`] (the platforms of the paper's table by name, with their
-//! neuron, encoding and energy profile) and [`table`] (the paper's full results table,
-//! resumable).
+//! The GPU backend is the default feature `gpu` (`default-features = false` builds without
+//! wgpu); NIR files need the feature `nir`. Every crate's error converts into the umbrella
+//! [`Error`].
 
 pub use spikeport_analog as analog;
 pub use spikeport_ann as ann;
@@ -34,6 +36,7 @@ pub use spikeport_convert as convert;
 pub use spikeport_cpu as cpu;
 pub use spikeport_data as data;
 pub use spikeport_energy as energy;
+#[cfg(feature = "gpu")]
 pub use spikeport_gpu as gpu;
 pub use spikeport_hil as hil;
 pub use spikeport_io as io;
@@ -42,7 +45,12 @@ pub use spikeport_plot as plot;
 pub use spikeport_snn as snn;
 pub use spikeport_spinnaker as spinnaker;
 
-pub mod benchmark;
-pub mod config;
-pub mod experiment;
-pub mod table;
+pub use spikeport_platform as platform;
+
+pub use spikeport_app as app;
+pub use spikeport_app::{benchmark, config, experiment, registry, table};
+
+pub use ndarray;
+
+mod error;
+pub use error::Error;

@@ -56,7 +56,7 @@ fn a_table_resumes_and_writes_its_outputs() {
     let cfg = dir.path().join("t.toml");
     std::fs::write(
         &cfg,
-        "networks = [\"spikey-net\"]\nplatforms = [\"reference-1ms\", \"fast\"]\nimages = 30\nreference_images = 5\n\
+        "networks = [\"spikey-net\"]\nplatforms = [\"reference\", \"fast\"]\nimages = 30\nreference_images = 5\n\
          calibration_images = 30\n",
     )
     .expect("write");
@@ -65,7 +65,7 @@ fn a_table_resumes_and_writes_its_outputs() {
     assert!(o.status.success(), "{}", stderr(&o));
     let md = std::fs::read_to_string(dir.path().join("t.md")).expect("table written");
     assert!(
-        md.contains("| spikey-net | fast | 30 |") && md.contains("| spikey-net | reference-1ms | 5 |"),
+        md.contains("| spikey-net | fast | 30 |") && md.contains("| spikey-net | reference | 5 |"),
         "{md}"
     );
     assert!(md.contains("GeNN Ryzen 2600X"), "the fast row is priced: {md}");
@@ -77,9 +77,9 @@ fn a_table_resumes_and_writes_its_outputs() {
     assert_eq!(json.as_array().map(Vec::len), Some(2));
     // rows keep the configured order, but the reference ran after `fast` and reused its scale
     let w = |i: usize| json[i]["outcome"]["record"]["max_weight"].as_f64();
-    assert_eq!(json[0]["platform"], "reference-1ms");
+    assert_eq!(json[0]["platform"], "reference");
     assert!(w(0).is_some() && w(0) == w(1), "{:?} vs {:?}", w(0), w(1));
-    assert!(md.find("| reference-1ms |") < md.find("| fast |"));
+    assert!(md.find("| reference |") < md.find("| fast |"));
 
     // drop the second cell as a killed run would have, tearing its line: resume runs only it
     let first = cells.lines().next().expect("a line");
@@ -88,10 +88,7 @@ fn a_table_resumes_and_writes_its_outputs() {
     assert!(o.status.success(), "{}", stderr(&o));
     let e = stderr(&o);
     assert!(e.contains("spikey-net on fast: done (resumed)"), "{e}");
-    assert!(
-        e.contains("spikey-net on reference-1ms: done") && !e.contains("reference-1ms: done (resumed)"),
-        "{e}"
-    );
+    assert!(e.contains("spikey-net on reference: done") && !e.contains("reference: done (resumed)"), "{e}");
 }
 
 #[test]

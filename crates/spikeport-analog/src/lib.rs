@@ -58,6 +58,7 @@ mod config;
 mod engine;
 mod error;
 mod mapping;
+pub mod platforms;
 mod run;
 
 pub use backend::{brainscales_encoder, brainscales_neuron, spikey_encoder, spikey_neuron, Analog, Platform};
@@ -68,6 +69,7 @@ pub use error::AnalogError;
 pub use mapping::{
     check_fit, check_fit_for, quantise, requirements, requirements_for, MixedSign, Quantised, Requirements,
 };
+pub use platforms::platforms;
 
 #[cfg(test)]
 mod send_sync {

@@ -12,7 +12,7 @@
 //!   that do not depend on the thread count, so the same seed gives the same weights, bit
 //!   for bit, on any number of threads.
 //! * [`Model`]: save and load as `.npz` weights + JSON header ([`io`]).
-//! * [`zoo`]: the paper's five networks and their shipped trained weights.
+//! * [`zoo`](mod@zoo): the paper's five networks and their shipped trained weights.
 //!
 //! ```
 //! use ndarray::array;

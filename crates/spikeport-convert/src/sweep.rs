@@ -14,7 +14,7 @@ pub struct SweepSettings {
     pub max_weights: Vec<f64>,
     /// Candidate maximum input rates, Hz; empty keeps the encoder's.
     pub max_freqs_hz: Vec<f64>,
-    /// Seed passed to [`Backend::deploy`].
+    /// Seed passed to [`Backend::deploy`](spikeport_snn::Backend::deploy).
     pub seed: u64,
 }
 

@@ -61,6 +61,7 @@ mod common;
 mod engine;
 mod error;
 mod fast;
+pub mod platforms;
 mod reference;
 mod step;
 
@@ -68,6 +69,7 @@ pub use common::{DEFAULT_MAX_BATCH, DEFAULT_MEMORY_LIMIT_BYTES};
 pub use engine::CpuDeployment;
 pub use error::CpuError;
 pub use fast::{CondExpStep, Fast};
+pub use platforms::platforms;
 pub use reference::Reference;
 
 /// Deployment of a [`Reference`] backend.

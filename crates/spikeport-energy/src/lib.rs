@@ -57,12 +57,14 @@ pub mod host;
 pub mod input;
 pub mod model;
 pub mod profiles;
+pub mod time;
 
 pub use error::EnergyError;
 pub use fit::{fit, FitResult, FittedTerm, Sample};
 pub use host::{HostMeasurement, HostMeter, HostMethod, RaplMeter, RaplReading};
 pub use input::EnergyInput;
 pub use model::{estimate, Coefficient, EnergyEstimate, Profile, ProfileKind, Term, TermEnergy};
+pub use time::{RunTimeModel, TimeInput, TimeTerm};
 
 #[cfg(test)]
 mod autotraits {

@@ -53,6 +53,7 @@ mod engine;
 mod error;
 mod model;
 mod plan;
+pub mod platforms;
 
 use std::sync::Arc;
 
@@ -66,6 +67,7 @@ pub use context::AdapterFacts;
 pub use engine::GpuDeployment;
 pub use error::GpuError;
 pub use model::CondExpStep;
+pub use platforms::platforms;
 
 use context::GpuContext;
 use engine::Setup;

@@ -13,7 +13,7 @@
 //! 4. take a plain SGD step on the batch mean, clip every weight to its range (by default
 //!    `[0, initial largest weight]`, the paper's non-negative Spikey-net), and push the new
 //!    weights × scale to the backend with
-//!    [`Session::update_weights`](spikeport_snn::Session::update_weights).
+//!    [`Session::update_weights`].
 //!
 //! Training uses training images only; evaluation is the caller's. A checkpoint after every
 //! batch (weights, position, log) is written atomically, so an interrupted run resumes

@@ -33,6 +33,7 @@ pub mod fixed;
 pub mod kernel;
 pub mod machine;
 mod mapping;
+pub mod platforms;
 mod run;
 pub mod weights;
 
@@ -41,6 +42,7 @@ pub use error::SpinnakerError;
 pub use kernel::{LifFixed, NeuronState};
 pub use machine::{Board, CycleCosts, SpinnakerConfig};
 pub use mapping::MappingDetails;
+pub use platforms::platforms;
 pub use run::RunStats;
 
 #[cfg(test)]

@@ -20,19 +20,13 @@ use spikeport_bench::{run_cell, BackendSetup, BenchError, Conversion, Progress, 
 use spikeport_convert::{convert_global, ConvertError, SweepSettings};
 use spikeport_data::Mnist;
 use spikeport_hil::{train, Control, HilEvent};
-use spikeport_snn::{BackendError, DynBackend as _, Encoder, Placement, Recording};
+use spikeport_snn::{BackendError, Placement, Recording};
 
 use crate::benchmark::does_not_run;
-use crate::experiment::{
-    family_of, hil_setting, platform, unknown, ExperimentError, Family, HilPresentation, PLATFORMS,
-};
+use crate::experiment::{unknown, ExperimentError};
+use crate::registry::{family_of, platform, Family, HilPresentation, PLATFORMS};
 
-/// Candidate `max_weight` values (µS) of the sweeps of the digital platforms.
-pub const DIGITAL_SWEEP_US: [f64; 10] = [0.006, 0.007, 0.008, 0.009, 0.01, 0.012, 0.015, 0.0175, 0.02, 0.025];
-/// Candidate `max_weight` values (µS) of the sweeps of the analog platforms. Spikey clips
-/// anything above 0.015 µS to its top weight level, so larger values trade clipped strong
-/// weights for resolution of the weak ones; BrainScaleS' per-row scales reach further.
-pub const ANALOG_SWEEP_US: [f64; 7] = [0.01, 0.015, 0.02, 0.03, 0.05, 0.07, 0.1];
+pub use crate::registry::{ANALOG_SWEEP_US, DIGITAL_SWEEP_US};
 
 /// What to run. Every field has a default ([`TableConfig::default`]) that finishes in
 /// about 20 minutes on 2 cores.
@@ -309,8 +303,7 @@ pub fn run_table(
                 row[i] = Some(c.clone());
                 continue;
             }
-            let digital = Encoder::paper_digital();
-            let p = platform(pname, digital)?;
+            let p = platform(pname)?;
             let family = p.family;
             let images = match family {
                 Family::Reference => cfg.reference_images,
@@ -349,14 +342,14 @@ pub fn run_table(
             let neuron = p.neuron;
             let setup = BackendSetup {
                 name: pname.clone(),
-                backend: p.backend,
+                backend: p.backend()?,
                 neuron,
                 encoder,
                 conversion,
                 batch_size: cfg.batch,
                 seed: cfg.seed,
                 checkpoint_every_ms: Some(50.0),
-                energy_profiles: p.energy_profiles,
+                energy_profiles: p.energy.clone(),
             };
             let test = mnist.test.take(images)?;
             let result =
@@ -368,7 +361,7 @@ pub fn run_table(
                     }
                     let hil = match (family, record.max_weight) {
                         (Family::Analog, Some(w)) if cfg.hil.enabled => {
-                            Some(hil_cell(cfg, mnist, &model, pname, &setup, w, &test, on_event)?)
+                            Some(hil_cell(cfg, mnist, &model, &p, &setup, w, &test, on_event)?)
                         }
                         _ => None,
                     };
@@ -394,14 +387,18 @@ fn hil_cell(
     cfg: &TableConfig,
     mnist: &Mnist,
     model: &spikeport_ann::Model,
-    pname: &str,
+    platform: &crate::registry::Platform,
     setup: &BackendSetup,
     max_weight: f64,
     test: &spikeport_data::Dataset,
     on_event: &mut dyn FnMut(TableEvent<'_>),
 ) -> Result<HilOutcome, TableError> {
     let t0 = Instant::now();
-    let (backend, train_encoder, mut hc) = hil_setting(pname, cfg.hil.presentation)?;
+    let hil = platform.hil(cfg.hil.presentation).ok_or_else(|| TableError::Config {
+        name: "hil.presentation",
+        reason: format!("platform `{}` has no {} HIL setting", platform.name, cfg.hil.presentation),
+    })?;
+    let (backend, train_encoder, mut hc) = (platform.backend()?, hil.encoder, hil.config.clone());
     hc.epochs = cfg.hil.epochs;
     hc.seed = cfg.seed;
     let converted =

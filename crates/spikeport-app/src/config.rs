@@ -7,14 +7,14 @@
 //! closest valid key.
 //!
 //! ```
-//! use spikeport::config::{parse, RunConfig};
+//! use spikeport_app::config::{parse, RunConfig};
 //!
 //! let cfg: RunConfig = parse("network = \"nas63\"\nimages = 500\n", "run.toml")?;
 //! assert_eq!((cfg.network.as_str(), cfg.images, cfg.platform.as_str()), ("nas63", 500, "fast"));
 //!
 //! let err = parse::<RunConfig>("imagse = 500\n", "run.toml").unwrap_err().to_string();
 //! assert!(err.contains("unknown key `imagse`") && err.contains("did you mean `images`"), "{err}");
-//! # Ok::<(), spikeport::config::ConfigError>(())
+//! # Ok::<(), spikeport_app::config::ConfigError>(())
 //! ```
 
 use std::path::Path;
@@ -124,7 +124,7 @@ pub struct RunConfig {
     /// A model file instead of a zoo network: spikeport's `.npz`/`.json`
     /// (docs/model-format.md) or `.onnx` (docs/interop.md).
     pub model: Option<String>,
-    /// Platform (one of [`PLATFORMS`](crate::experiment::PLATFORMS)), default `fast`.
+    /// Platform (one of [`PLATFORMS`](crate::registry::PLATFORMS)), default `fast`.
     pub platform: String,
     /// Test images, default 10,000.
     pub images: usize,
@@ -235,8 +235,8 @@ pub struct HilRunConfig {
     /// Train only the last layer.
     pub last_layer_only: bool,
     /// Input presentation to train with: `"test"` (default) or `"paper"` (Spikey's
-    /// 180 ms / 70 Hz); see [`crate::experiment::HilPresentation`].
-    pub presentation: crate::experiment::HilPresentation,
+    /// 180 ms / 70 Hz); see [`crate::registry::HilPresentation`].
+    pub presentation: crate::registry::HilPresentation,
     /// Chip seed, default 0.
     pub seed: u64,
 }
@@ -253,7 +253,7 @@ impl Default for HilRunConfig {
             max_weight: None,
             scale_sweep: ScaleSweep::Conversion,
             last_layer_only: false,
-            presentation: crate::experiment::HilPresentation::Test,
+            presentation: crate::registry::HilPresentation::Test,
             seed: 0,
         }
     }
@@ -400,7 +400,7 @@ mod tests {
     #[test]
     fn the_shipped_table_file_is_the_default_of_the_paper_table_example() {
         let t: TableConfig =
-            parse(include_str!("../examples/paper_table.toml"), "paper_table.toml").expect("valid");
+            parse(include_str!("../../../examples/paper_table.toml"), "paper_table.toml").expect("valid");
         assert_eq!(t, TableConfig::default());
     }
 

@@ -3,10 +3,10 @@
 //! one [`Record`] per cell. `examples/paper_benchmark.rs` is its command line.
 //!
 //! Per platform (Ostrau et al. 2020; DESIGN.md §4): every non-reference platform sweeps the
-//! weight scale ([`DIGITAL_SWEEP_US`]) on itself, on training images; the `reference`
-//! platforms (dt 0.1 ms, or 1 ms for `reference-1ms`) reuse the scale swept on the first
-//! other platform of the list, since a sweep at dt 0.1 ms would cost more than the run; the
-//! analog platforms run their own paper setting (neuron, input).
+//! weight scale (the digital grid, [`DIGITAL_SWEEP_US`](crate::registry::DIGITAL_SWEEP_US))
+//! on itself, on training images; the `reference` platforms reuse the scale swept on the
+//! first other platform of the list, since a sweep on the accurate simulator would cost more
+//! than the run; the analog platforms run their own paper setting (neuron, input).
 
 use spikeport_ann::Model;
 use spikeport_bench::{run_cell, BackendSetup, BenchError, Conversion, Progress, Record};
@@ -14,8 +14,8 @@ use spikeport_convert::{ConvertError, SweepSettings, DEFAULT_PERCENTILE};
 use spikeport_data::Mnist;
 use spikeport_snn::{BackendError, Encoder, IfCurrDeltaSubParams};
 
-use crate::experiment::{platform, unknown, ExperimentError, Family, PLATFORMS};
-use crate::table::DIGITAL_SWEEP_US;
+use crate::experiment::{unknown, ExperimentError};
+use crate::registry::{platform, Family, PLATFORMS};
 
 /// How the ANN is converted in a benchmark.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,7 +164,7 @@ pub fn run_benchmark(
             let mut chosen = spec.max_weight;
             let mut chosen_freq = spec.max_freq_hz;
             for pname in &spec.platforms {
-                let platform = platform(pname, encoder)?;
+                let platform = platform(pname)?;
                 let is_reference = platform.family == Family::Reference;
                 let images = if is_reference { spec.reference_images.min(test.len()) } else { test.len() };
                 if images == 0 {
@@ -181,7 +181,7 @@ pub fn run_benchmark(
                     (_, Some(max_weight)) => Conversion::Global { max_weight },
                     (_, None) => Conversion::Sweep {
                         settings: SweepSettings {
-                            max_weights: DIGITAL_SWEEP_US.to_vec(),
+                            max_weights: crate::registry::DIGITAL_SWEEP_US.to_vec(),
                             max_freqs_hz: spec.sweep_freqs_hz.clone(),
                             seed: 0,
                         },
@@ -200,16 +200,24 @@ pub fn run_benchmark(
                     _ if is_reference => encoder.with_max_freq(chosen_freq)?,
                     _ => encoder,
                 };
+                let backend = match platform.backend() {
+                    Ok(b) => b,
+                    Err(e @ BackendError::Unsupported { .. }) => {
+                        on_event(BenchmarkEvent::Skipped { network: name, label: &label, reason: &e });
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 let setup = BackendSetup {
                     name: label.clone(),
-                    backend: platform.backend,
+                    backend,
                     neuron: platform.neuron,
                     encoder: cell_encoder,
                     conversion,
                     batch_size: spec.batch,
                     seed: 0,
                     checkpoint_every_ms: Some(50.0),
-                    energy_profiles: platform.energy_profiles,
+                    energy_profiles: platform.energy.clone(),
                 };
                 let subset = test.take(images)?;
                 on_event(BenchmarkEvent::CellStarted { network: name, label: &label, images });

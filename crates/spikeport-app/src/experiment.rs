@@ -1,57 +1,18 @@
-//! Named platforms for experiments: each backend the examples and the `spikeport` command
-//! line know by name, with the neuron, input encoding and energy profile of its row in
-//! the paper's table (Ostrau et al. 2020; DESIGN.md §4–§5).
+//! What the application shares beyond the registry: its errors and name suggestions, the
+//! hardware-in-the-loop scale sweep, and running a spiking network as it is.
 //!
 //! ```
-//! use spikeport::experiment::{platform, PLATFORMS};
-//! use spikeport::snn::Encoder;
-//!
-//! let p = platform("spinnaker", Encoder::paper_digital())?;
-//! assert_eq!(p.energy_profiles[0].name, "SpiNN-5");
-//! assert!(PLATFORMS.contains(&"spikey"));
-//! // an unknown name suggests the closest known one
-//! let err = platform("spinaker", Encoder::paper_digital()).err().map(|e| e.to_string());
-//! assert!(err.is_some_and(|e| e.contains("did you mean `spinnaker`")));
-//! # Ok::<(), spikeport::experiment::ExperimentError>(())
+//! use spikeport_app::experiment::closest;
+//! assert_eq!(closest("spinaker", ["spinnaker", "spikey"]), Some("spinnaker"));
 //! ```
 
-use spikeport_analog::{brainscales_encoder, brainscales_neuron, spikey_encoder, spikey_neuron, Analog};
-use spikeport_cpu::{CondExpStep, Fast, Reference};
-use spikeport_energy::{profiles, Profile};
-use spikeport_hil::{spikey_training_encoder, HilConfig};
-use spikeport_snn::DynBackend;
 use std::time::Instant;
 
 use ndarray::{s, Array2, Axis};
 use spikeport_data::{Dataset, Preprocessing};
-use spikeport_snn::{Encoder, IfCondExpParams, NeuronModel, Placement, Recording, SnnNetwork};
-use spikeport_spinnaker::Spinnaker;
-
-/// Every platform name [`platform`] accepts, in the order of the paper's table rows.
-///
-/// * `reference`: the NEST-like simulator (f64, adaptive Dormand–Prince, dt 0.1 ms);
-///   `reference-1ms` the same at dt 1 ms.
-/// * `fast`: the GeNN-like CPU simulator (f32, dt 1 ms, held-conductance step);
-///   `fast-genn` the same with GeNN's own held-current step.
-/// * `gpu`: `Fast`'s semantics as WGSL kernels on the best Vulkan adapter
-///   (`spikeport-gpu`, the paper's GeNN-GPU row); building it fails with
-///   [`ExperimentError::Gpu`] where no adapter exists.
-/// * `spinnaker`: the fixed-point sPyNNaker model on one SpiNN-5 board;
-///   `spinnaker-spinn3` on a SpiNN-3 board.
-/// * `brainscales`, `spikey`: the analog models (calibrated mismatch, default noise) in
-///   their own paper settings.
-pub const PLATFORMS: [&str; 10] = [
-    "reference",
-    "reference-1ms",
-    "fast",
-    "fast-genn",
-    "gpu",
-    "spinnaker",
-    "spinnaker-spinn3",
-    "brainscales",
-    "spikey",
-    "fast-01ms",
-];
+use spikeport_hil::HilConfig;
+use spikeport_platform::Platform;
+use spikeport_snn::{DynBackend, Encoder, NeuronModel, Placement, Recording, SnnNetwork};
 
 /// Errors of this module.
 #[derive(Debug, thiserror::Error)]
@@ -75,9 +36,6 @@ pub enum ExperimentError {
     /// A backend could not be built.
     #[error(transparent)]
     Backend(#[from] spikeport_snn::BackendError),
-    /// A CPU simulator could not be built.
-    #[error(transparent)]
-    Cpu(#[from] spikeport_cpu::CpuError),
     /// The test images could not be preprocessed for the network.
     #[error(transparent)]
     Data(#[from] spikeport_data::DataError),
@@ -91,9 +49,16 @@ pub enum ExperimentError {
         /// Whether the network's last input is a constant bias input.
         bias_input: bool,
     },
-    /// The GPU backend could not be built (no Vulkan adapter, a lost device, ...).
-    #[error(transparent)]
-    Gpu(#[from] spikeport_gpu::GpuError),
+    /// A platform of the registry is not built into this binary.
+    #[error(
+        "platform `{platform}` needs the `{feature}` feature of spikeport (cargo build --features {feature})"
+    )]
+    NotBuilt {
+        /// The platform.
+        platform: String,
+        /// The cargo feature that builds it.
+        feature: &'static str,
+    },
     /// A conversion failed.
     #[error(transparent)]
     Convert(#[from] spikeport_convert::ConvertError),
@@ -155,144 +120,6 @@ pub fn unknown(what: &'static str, name: &str, known: &[&str]) -> ExperimentErro
     }
 }
 
-/// Which family a platform belongs to; decides how the harness treats it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Family {
-    /// The accurate (slow) reference simulator: runs few images and reuses the weight
-    /// scale swept on another backend.
-    Reference,
-    /// A digital simulator or digital hardware model.
-    Digital,
-    /// An analog model (Spikey, BrainScaleS): runs its own paper setting, can be trained
-    /// in the loop.
-    Analog,
-}
-
-/// The family of the platform called `name`, if it is one of [`PLATFORMS`].
-pub fn family_of(name: &str) -> Option<Family> {
-    match name {
-        "reference" | "reference-1ms" => Some(Family::Reference),
-        "spikey" | "brainscales" => Some(Family::Analog),
-        n if PLATFORMS.contains(&n) => Some(Family::Digital),
-        _ => None,
-    }
-}
-
-/// A platform ready for [`spikeport_bench::BackendSetup`]: the backend, the neuron model
-/// and input encoding of its paper setting, and its energy profiles.
-pub struct Platform {
-    /// The name it was built from (one of [`PLATFORMS`]).
-    pub name: String,
-    /// The backend.
-    pub backend: Box<dyn DynBackend>,
-    /// Neuron model of every converted layer under the paper's global conversion.
-    pub neuron: NeuronModel,
-    /// Input encoding of the platform's paper setting (the digital ones take the encoder
-    /// passed to [`platform`]).
-    pub encoder: Encoder,
-    /// Energy models of the platform's row: SNABSuite's measured profiles for SpiNNaker,
-    /// Spikey and GeNN on a CPU, the stated-assumption estimate for BrainScaleS-1; empty
-    /// for the reference simulator (NEST row), whose energy is the host's.
-    pub energy_profiles: Vec<Profile>,
-    /// How the harness treats it.
-    pub family: Family,
-}
-
-/// The platform called `name` (one of [`PLATFORMS`]); digital platforms run `digital`
-/// (normally [`Encoder::paper_digital`]) with the paper's digital IF_cond_exp neuron
-/// ([`IfCondExpParams::paper_digital`]).
-///
-/// **Errors** with [`ExperimentError::Unknown`] (naming the closest known platform) for an
-/// unknown name.
-pub fn platform(name: &str, digital: Encoder) -> Result<Platform, ExperimentError> {
-    let lif = IfCondExpParams::paper_digital().into_model()?;
-    let fast_energy = vec![profiles::genn_cpu_ryzen2600x()];
-    let (backend, neuron, encoder, energy_profiles, family): (Box<dyn DynBackend>, _, _, _, _) = match name {
-        "reference" => (Box::new(Reference::new(0.1)?), lif, digital, Vec::new(), Family::Reference),
-        "reference-1ms" => (Box::new(Reference::new(1.0)?), lif, digital, Vec::new(), Family::Reference),
-        "fast" => (Box::new(Fast::new(1.0)?), lif, digital, fast_energy, Family::Digital),
-        "fast-01ms" => (Box::new(Fast::new(0.1)?), lif, digital, fast_energy, Family::Digital),
-        "fast-genn" => (
-            Box::new(Fast::new(1.0)?.with_cond_exp_step(CondExpStep::GennHeldCurrent)),
-            lif,
-            digital,
-            fast_energy,
-            Family::Digital,
-        ),
-        "gpu" => (
-            Box::new(spikeport_gpu::Gpu::new(1.0)?),
-            lif,
-            digital,
-            vec![profiles::genn_gpu_rtx2070()],
-            Family::Digital,
-        ),
-        "spinnaker" => {
-            (Box::new(Spinnaker::spinn5()), lif, digital, vec![profiles::spinn5()], Family::Digital)
-        }
-        "spinnaker-spinn3" => {
-            (Box::new(Spinnaker::spinn3()), lif, digital, vec![profiles::spinn3()], Family::Digital)
-        }
-        "spikey" => (
-            Box::new(Analog::spikey()),
-            spikey_neuron().into_model()?,
-            spikey_encoder(),
-            vec![profiles::spikey()],
-            Family::Analog,
-        ),
-        "brainscales" => (
-            Box::new(Analog::brainscales()),
-            brainscales_neuron().into_model()?,
-            brainscales_encoder(),
-            vec![profiles::brainscales1()],
-            Family::Analog,
-        ),
-        other => return Err(unknown("platform", other, &PLATFORMS)),
-    };
-    Ok(Platform { name: name.to_string(), backend, neuron, encoder, energy_profiles, family })
-}
-
-/// Which input presentation the analog platforms are trained in the loop with.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum HilPresentation {
-    /// The presentation the chip is tested with (Spikey: 300 ms at 50 Hz), spikeport's
-    /// default: on Spikey it recovers 3–4 pp more than the paper's shorter training
-    /// presentation, whose weights do not carry over to the test presentation
-    /// (`docs/backends/analog.md`).
-    #[default]
-    Test,
-    /// The paper's training presentation (Spikey: 180 ms at 70 Hz, shorter, so faster on a
-    /// real chip). BrainScaleS has only one (its test presentation).
-    Paper,
-}
-
-/// The HIL setting of analog platform `name` (`"spikey"` or `"brainscales"`): the backend
-/// (calibrated mismatch, default noise), the input encoding to train with and the trainer
-/// settings of the paper (Spikey: batch 100, lr 0.02; BrainScaleS: batch 500, lr 0.008;
-/// 5 epochs). With [`HilPresentation::Test`], Spikey trains with its test encoding and
-/// normalises counts by its rate (50 Hz), so an input's activation is its pixel value.
-///
-/// **Errors** with [`ExperimentError::Unknown`] for any other name.
-pub fn hil_setting(
-    name: &str,
-    presentation: HilPresentation,
-) -> Result<(Analog, Encoder, HilConfig), ExperimentError> {
-    match (name, presentation) {
-        ("spikey", HilPresentation::Paper) => {
-            Ok((Analog::spikey(), spikey_training_encoder(), HilConfig::paper_spikey()))
-        }
-        ("spikey", HilPresentation::Test) => {
-            let encoder = spikey_encoder();
-            let config = HilConfig { norm_rate_hz: encoder.max_freq_hz(), ..HilConfig::paper_spikey() };
-            Ok((Analog::spikey(), encoder, config))
-        }
-        ("brainscales", _) => {
-            Ok((Analog::brainscales(), brainscales_encoder(), HilConfig::paper_brainscales()))
-        }
-        (other, _) => Err(unknown("analog platform", other, &["spikey", "brainscales"])),
-    }
-}
-
 /// Candidate `max_weight` values (µS) of [`sweep_hil_scale`] on the analog platforms.
 /// Spikey clips anything above 0.015 µS to its top level, so larger scales raise only the
 /// smaller weights.
@@ -333,7 +160,7 @@ pub struct HilScalePoint {
 /// a conversion, deployment, run or the training fails.
 #[allow(clippy::too_many_arguments)]
 pub fn sweep_hil_scale(
-    backend: &Analog,
+    backend: &dyn DynBackend,
     neuron: &NeuronModel,
     test_encoder: &Encoder,
     train_encoder: &Encoder,
@@ -388,7 +215,7 @@ pub fn sweep_hil_scale(
 /// sweep), e.g. one imported from a NIR file.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AsIsRun {
-    /// Platform name (one of [`PLATFORMS`]).
+    /// Platform name (one of [`PLATFORMS`](crate::registry::PLATFORMS)).
     pub platform: String,
     /// Test images run.
     pub images: usize,
@@ -438,7 +265,8 @@ pub fn run_as_is(
     }
     let n = images.min(x.nrows());
     let batch = batch.max(1);
-    let mut session = platform.backend.session(network, Placement::default())?;
+    let backend = platform.backend()?;
+    let mut session = backend.session(network, Placement::default())?;
     let (mut correct, mut silent) = (0usize, 0usize);
     let mut activity = spikeport_snn::Activity::default();
     let start = Instant::now();
@@ -468,6 +296,7 @@ pub fn run_as_is(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::{platform, HilPresentation, PLATFORMS};
 
     #[test]
     fn edit_distance_matches_hand_counts() {
@@ -487,37 +316,16 @@ mod tests {
     }
 
     #[test]
-    fn every_listed_platform_builds_and_unknown_ones_are_named() {
-        for name in PLATFORMS {
-            let p = match platform(name, Encoder::paper_digital()) {
-                Ok(p) => p,
-                // machines without a Vulkan adapter: the GPU crate's own tests cover it
-                Err(ExperimentError::Gpu(e)) if name == "gpu" => {
-                    eprintln!("gpu not built here: {e}");
-                    continue;
-                }
-                Err(e) => panic!("{name}: {e}"),
-            };
-            assert_eq!(p.name, name);
-            assert_eq!(p.family == Family::Reference, name.starts_with("reference"));
-            assert_eq!(p.energy_profiles.is_empty(), name.starts_with("reference"));
-            assert_eq!(family_of(name), Some(p.family));
-        }
-        let e = platform("gpu-x", Encoder::paper_digital()).err().expect("unknown");
-        assert!(matches!(e, ExperimentError::Unknown { what: "platform", .. }), "{e}");
-    }
-
-    #[test]
     fn a_network_run_as_is_scores_as_the_harness_scores_its_conversion() {
         use spikeport_bench::{run_cell, BackendSetup, Conversion};
         let mnist = spikeport_data::Mnist::load().expect("mnist");
         let test = mnist.test.take(64).expect("take");
         let model = spikeport_ann::load_zoo("nas63").expect("zoo");
-        let make = || platform("fast", Encoder::paper_digital()).expect("fast");
+        let make = || platform("fast").expect("fast");
         let p = make();
         let setup = BackendSetup {
             name: "fast".into(),
-            backend: p.backend,
+            backend: p.backend().expect("backend"),
             neuron: p.neuron,
             encoder: p.encoder,
             conversion: Conversion::Global { max_weight: 0.02 },
@@ -541,19 +349,19 @@ mod tests {
 
     #[test]
     fn the_hil_scale_sweep_trains_each_candidate_on_its_chip_and_keeps_the_best_after_training() {
-        use spikeport_snn::Backend;
         let mnist = spikeport_data::Mnist::load().expect("mnist");
         let model = spikeport_ann::load_zoo("spikey-net").expect("zoo");
         let train = mnist.train.take(200).expect("take");
         let val = mnist.train.select(&(50_000..50_100).collect::<Vec<_>>()).expect("select");
         let (xtr, xval) = (model.features(&train).expect("x"), model.features(&val).expect("x"));
-        let (backend, enc, cfg) = hil_setting("spikey", HilPresentation::Test).expect("spikey");
-        let neuron = spikey_neuron().into_model().expect("neuron");
-        let cfg = HilConfig { epochs: 1, ..cfg };
+        let spikey = platform("spikey").expect("spikey");
+        let hil = spikey.hil(HilPresentation::Test).expect("a HIL setting").clone();
+        let (backend, enc, neuron) = (spikey.backend().expect("backend"), hil.encoder, spikey.neuron);
+        let cfg = HilConfig { epochs: 1, ..hil.config };
         let candidates = [0.015, 0.025];
         let sweep = |c: &[f64]| {
             sweep_hil_scale(
-                &backend,
+                backend.as_ref(),
                 &neuron,
                 &enc,
                 &enc,
@@ -573,11 +381,11 @@ mod tests {
         // "before" is the untrained conversion on chip 3, as a fresh deployment measures it
         let net =
             spikeport_convert::convert_global(&model.network, &neuron, 0.025, 1.0).expect("convert").network;
-        let mut dep = backend.deploy(&net, 3).expect("deploy");
+        let mut session = backend.session(&net, Placement::from(3)).expect("deploy");
         let input = enc.encode(xval.view()).expect("encode");
         let fresh = 100.0
-            * backend
-                .run(&mut dep, &input, &Recording::counts_only())
+            * session
+                .run(&input, &Recording::counts_only())
                 .expect("run")
                 .accuracy(val.labels())
                 .expect("acc");
@@ -587,24 +395,5 @@ mod tests {
             let err = sweep(bad).expect_err("bad candidates");
             assert!(matches!(err, ExperimentError::InvalidArgument { name: "candidates", .. }), "{err}");
         }
-    }
-
-    #[test]
-    fn spikey_trains_in_the_loop_on_its_test_presentation_unless_told_otherwise() {
-        let (_, enc, cfg) = hil_setting("spikey", HilPresentation::default()).expect("spikey");
-        assert_eq!(enc, spikey_encoder());
-        assert_eq!((enc.duration_ms(), enc.max_freq_hz()), (300.0, 50.0));
-        assert_eq!(cfg.norm_rate_hz, 50.0, "an input's activation is its pixel value");
-        assert_eq!((cfg.batch_size, cfg.lr), (100, 0.02));
-        let (_, enc, cfg) = hil_setting("spikey", HilPresentation::Paper).expect("spikey");
-        assert_eq!((enc.duration_ms(), enc.max_freq_hz()), (180.0, 70.0));
-        assert_eq!(cfg, HilConfig::paper_spikey());
-        for p in [HilPresentation::Test, HilPresentation::Paper] {
-            let (_, enc, cfg) = hil_setting("brainscales", p).expect("brainscales");
-            assert_eq!(enc, brainscales_encoder());
-            assert_eq!(cfg, HilConfig::paper_brainscales());
-        }
-        let err = hil_setting("spikee", HilPresentation::Test).expect_err("unknown");
-        assert!(err.to_string().contains("did you mean `spikey`"), "{err}");
     }
 }

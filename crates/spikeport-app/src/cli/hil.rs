@@ -1,0 +1,134 @@
+//! `spikeport hil`: hardware-in-the-loop training on a platform, resumable from its checkpoint.
+
+use super::*;
+
+pub(super) fn cmd_hil(
+    g: &Global,
+    m: ModelArgs,
+    epochs: Option<usize>,
+    train_images: Option<usize>,
+    checkpoint: Option<PathBuf>,
+) -> Result<(), Error> {
+    use crate::hil::{train, Control, HilConfig, HilEvent};
+    let mut cfg: HilRunConfig = config(&g.config)?;
+    cfg.network = m.network.unwrap_or(cfg.network);
+    cfg.model = m.model.or(cfg.model);
+    cfg.platform = m.platform.unwrap_or(cfg.platform);
+    cfg.epochs = epochs.unwrap_or(cfg.epochs);
+    cfg.train_images = train_images.unwrap_or(cfg.train_images);
+    cfg.images = g.images.unwrap_or(cfg.images);
+    cfg.seed = g.seed.unwrap_or(cfg.seed);
+    let p = platform(&cfg.platform)?;
+    let setting = p.hil(cfg.presentation).ok_or_else(|| {
+        format!(
+            "platform `{}` has no `{}` HIL setting (try presentation = \"test\")",
+            p.name, cfg.presentation
+        )
+    })?;
+    let (backend, train_encoder, mut hc) = (p.backend()?, setting.encoder, setting.config.clone());
+    hc.epochs = cfg.epochs;
+    hc.seed = cfg.seed;
+    hc.last_layer_only = cfg.last_layer_only;
+    let model = load_model(&cfg.network, &cfg.model)?;
+    let mnist = Mnist::load()?;
+    let train_set = mnist.train.take(cfg.train_images.min(mnist.train.len()))?;
+    let (xtr, ytr) = (model.features(&train_set)?, train_set.labels().to_vec());
+    let max_weight = match (cfg.max_weight, cfg.scale_sweep) {
+        (Some(w), _) => w,
+        (None, ScaleSweep::Hil) => {
+            use crate::experiment::{
+                sweep_hil_scale, HIL_SCALE_SWEEP_TRAIN_IMAGES, HIL_SCALE_SWEEP_US, HIL_SCALE_SWEEP_VALIDATION,
+            };
+            let n = HIL_SCALE_SWEEP_TRAIN_IMAGES.min(xtr.nrows());
+            let val = mnist.train.select(&HIL_SCALE_SWEEP_VALIDATION.collect::<Vec<_>>())?;
+            let xval = model.features(&val)?;
+            let (w, points) = sweep_hil_scale(
+                backend.as_ref(),
+                &p.neuron,
+                &p.encoder,
+                &train_encoder,
+                &HilConfig { epochs: 1, ..hc.clone() },
+                &model.network,
+                &HIL_SCALE_SWEEP_US,
+                (xtr.slice(ndarray::s![..n, ..]), &ytr[..n]),
+                (xval.view(), val.labels()),
+                cfg.seed,
+            )?;
+            for q in &points {
+                println!(
+                    "max_weight {} µS: {:.1} % before, {:.1} % after one HIL epoch on {n} training images",
+                    q.max_weight, q.before_pct, q.after_pct
+                );
+            }
+            println!("swept max_weight {w} µS with HIL ({} validation images)", val.len());
+            w
+        }
+        (None, ScaleSweep::Conversion) => {
+            let calib = 500.min(xtr.nrows());
+            let settings =
+                SweepSettings { max_weights: p.sweep_us.clone(), max_freqs_hz: Vec::new(), seed: cfg.seed };
+            let r = crate::convert::sweep(
+                backend.as_ref(),
+                &model.network,
+                &p.neuron,
+                &p.encoder,
+                xtr.slice(ndarray::s![..calib, ..]),
+                &ytr[..calib],
+                &settings,
+            )?;
+            println!(
+                "swept max_weight {} µS ({:.1} % on {calib} training images)",
+                r.best.max_weight, r.best.accuracy_pct
+            );
+            r.best.max_weight
+        }
+    };
+    let converted = convert_global(&model.network, &p.neuron, max_weight, DEFAULT_DELAY_MS)?;
+    let test = mnist.test.take(cfg.images.min(mnist.test.len()))?;
+    let xt = model.features(&test)?;
+    let input = p.encoder.encode(xt.view())?;
+    let mut session = backend.session(&converted.network, Placement::from(cfg.seed))?;
+    let before = 100.0 * session.run(&input, &Recording::counts_only())?.accuracy(test.labels())?;
+    println!("{} chip {}: {before:.2} % before HIL ({} test images)", cfg.platform, cfg.seed, test.len());
+    let total = ytr.len().div_ceil(hc.batch_size) * hc.epochs;
+    let pb = bar(total as u64, "batches");
+    pb.set_prefix(format!("HIL on {} chip {}", cfg.platform, cfg.seed));
+    let t0 = Instant::now();
+    let result = train(
+        session.as_mut(),
+        &model.network,
+        converted.scale,
+        &train_encoder,
+        xtr.view(),
+        &ytr,
+        &hc,
+        checkpoint.as_deref(),
+        &mut |e| {
+            match e {
+                HilEvent::Batch { .. } => pb.inc(1),
+                HilEvent::Epoch { .. } => {}
+                _ => {}
+            }
+            Control::Continue
+        },
+    )?;
+    pb.finish_and_clear();
+    let after = 100.0 * session.run(&input, &Recording::counts_only())?.accuracy(test.labels())?;
+    println!(
+        "{} chip {}: {after:.2} % after HIL ({} epochs, {:.1} s); training accuracy per epoch: {:?}",
+        cfg.platform,
+        cfg.seed,
+        hc.epochs,
+        t0.elapsed().as_secs_f64(),
+        result.epoch_accuracy_pct
+    );
+    write_outputs(
+        g,
+        &serde_json::json!({
+            "network": model.header.name, "platform": cfg.platform, "chip_seed": cfg.seed,
+            "max_weight_us": max_weight, "before_pct": before, "after_pct": after,
+            "epoch_accuracy_pct": result.epoch_accuracy_pct
+        }),
+        None,
+    )
+}

@@ -1,0 +1,123 @@
+//! `spikeport run`: one network on one platform over test images.
+
+use super::*;
+
+/// The harness setup of platform `p` (its backend with default settings).
+pub(super) fn setup(
+    name: &str,
+    p: Platform,
+    conversion: Conversion,
+    batch: usize,
+    seed: u64,
+) -> Result<BackendSetup, Error> {
+    Ok(BackendSetup {
+        name: name.to_string(),
+        backend: p.backend()?,
+        neuron: p.neuron,
+        encoder: p.encoder,
+        conversion,
+        batch_size: batch,
+        seed,
+        checkpoint_every_ms: Some(50.0),
+        energy_profiles: p.energy,
+    })
+}
+
+pub(super) fn cmd_run(
+    g: &Global,
+    m: ModelArgs,
+    conversion: Option<String>,
+    max_weight: Option<f64>,
+    max_freq: Option<f64>,
+) -> Result<(), Error> {
+    let mut cfg: RunConfig = config(&g.config)?;
+    cfg.network = m.network.unwrap_or(cfg.network);
+    cfg.model = m.model.or(cfg.model);
+    cfg.platform = m.platform.unwrap_or(cfg.platform);
+    cfg.conversion = conversion.unwrap_or(cfg.conversion);
+    cfg.max_weight = max_weight.or(cfg.max_weight);
+    cfg.max_freq_hz = max_freq.or(cfg.max_freq_hz);
+    cfg.images = g.images.unwrap_or(cfg.images);
+    cfg.seed = g.seed.unwrap_or(cfg.seed);
+    if cfg.images == 0 || cfg.batch == 0 {
+        return Err("`images` and `batch` must be ≥ 1".into());
+    }
+    let loaded = load_any(&cfg.network, &cfg.model)?;
+    let mut p = platform(&cfg.platform)?;
+    let model = match loaded {
+        Loaded::Ann(m) => *m,
+        Loaded::Snn { network, bias_input } => {
+            if p.family != Family::Analog {
+                if let Some(f) = cfg.max_freq_hz {
+                    p.encoder = p.encoder.with_max_freq(f)?;
+                }
+            }
+            if g.csv.is_some() {
+                return Err("--csv: a spiking network run as it is has no record table; use --json".into());
+            }
+            let mnist = Mnist::load()?;
+            let pre = crate::io::onnx::default_preprocessing(network.input_size() - usize::from(bias_input));
+            let r = run_as_is(&network, bias_input, pre, &mnist.test, &p, cfg.images, cfg.batch)?;
+            println!(
+                "{} on {}: SNN {:.2} % on {} images, {:.2} % without a decision, {:.3} ms/image \
+                 (as given, no conversion)",
+                cfg.model.as_deref().unwrap_or_default(),
+                cfg.platform,
+                r.snn_accuracy_pct,
+                r.images,
+                r.no_decision_pct,
+                1e3 * r.wall_s_per_image
+            );
+            return write_outputs(g, &r, None);
+        }
+    };
+    let per_layer = match cfg.conversion.as_str() {
+        "paper" => false,
+        "per-layer" => true,
+        other => return Err(unknown("conversion", other, &["paper", "per-layer"]).into()),
+    };
+    if p.family != Family::Analog {
+        let f = cfg.max_freq_hz.unwrap_or(if per_layer { 250.0 } else { p.encoder.max_freq_hz() });
+        p.encoder = p.encoder.with_max_freq(f)?;
+    }
+    let conversion = match (per_layer, cfg.max_weight) {
+        (true, _) => Conversion::PerLayer {
+            percentile: DEFAULT_PERCENTILE,
+            neuron: IfCurrDeltaSubParams::new().check()?,
+            calibration_images: cfg.calibration_images,
+        },
+        (false, Some(w)) => Conversion::Global { max_weight: w },
+        (false, None) => Conversion::Sweep {
+            settings: SweepSettings {
+                max_weights: sweep_grid(&p, &[]),
+                max_freqs_hz: Vec::new(),
+                seed: cfg.seed,
+            },
+            calibration_images: cfg.calibration_images,
+        },
+    };
+    let name = cfg.platform.clone();
+    let s = setup(&name, p, conversion, cfg.batch, cfg.seed)?;
+    let mnist = Mnist::load()?;
+    let test = mnist.test.take(cfg.images.min(mnist.test.len()))?;
+    let pb = bar(test.len() as u64, "images");
+    pb.set_prefix(format!("{} on {name}", model.header.name));
+    let record = run_cell(&model, &test, &mnist.train, &s, &mut |pr| pb.set_position(pr.done as u64))?;
+    pb.finish_and_clear();
+    print!("{}", markdown_table(std::slice::from_ref(&record)));
+    for e in &record.energy {
+        println!("energy per inference: {e}");
+    }
+    if let Some((m, sd)) = record.host_energy_per_image() {
+        println!("host energy per image: {m:.4e} ± {sd:.4e} J");
+    }
+    if let Some(p) = &g.json {
+        write_json(p, std::slice::from_ref(&record))?;
+        eprintln!("wrote {}", p.display());
+    }
+    if let Some(p) = &g.csv {
+        write_csv(p, std::slice::from_ref(&record))?;
+        eprintln!("wrote {}", p.display());
+    }
+    Ok(())
+}
