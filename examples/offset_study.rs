@@ -96,6 +96,9 @@ fn setup(max_weight: Option<f64>) -> Result<BackendSetup, Box<dyn Error>> {
         seed: 0,
         checkpoint_every_ms: None,
         energy_profiles: Vec::new(),
+        timing: spikeport::platform::Timing::Host,
+        capacity: spikeport::platform::Capacity::Backend,
+        copies: spikeport::bench::Copies::One,
     })
 }
 

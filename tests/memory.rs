@@ -75,6 +75,9 @@ fn peak_growth(images: usize, batch: usize) -> usize {
         seed: 0,
         checkpoint_every_ms: Some(50.0),
         energy_profiles: Vec::new(),
+        timing: spikeport::platform::Timing::Host,
+        capacity: spikeport::platform::Capacity::Backend,
+        copies: spikeport::bench::Copies::One,
     };
     let base = CURRENT.load(Ordering::Relaxed);
     PEAK.store(base, Ordering::Relaxed);

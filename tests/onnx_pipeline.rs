@@ -44,6 +44,9 @@ fn pytorch_onnx_mlp_converts_and_runs_on_fast_with_pytorch_ann_accuracy() {
         seed: 0,
         checkpoint_every_ms: None,
         energy_profiles: Vec::new(),
+        timing: spikeport::platform::Timing::Host,
+        capacity: spikeport::platform::Capacity::Backend,
+        copies: spikeport::bench::Copies::One,
     };
     let r = run_cell(&model, &test, &mnist.train, &setup, &mut |_| {}).unwrap();
     assert_eq!(r.ann_accuracy_pct, rec.accuracy_pct, "the harness's ANN accuracy is PyTorch's");

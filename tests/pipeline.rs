@@ -24,6 +24,9 @@ fn setup(name: &str, backend: Box<dyn spikeport::snn::DynBackend>, conversion: C
         seed: 0,
         checkpoint_every_ms: Some(50.0),
         energy_profiles: Vec::new(),
+        timing: spikeport::platform::Timing::Host,
+        capacity: spikeport::platform::Capacity::Backend,
+        copies: spikeport::bench::Copies::One,
     }
 }
 

@@ -15,7 +15,7 @@ use spikeport_data::Mnist;
 use spikeport_snn::{BackendError, Encoder, IfCurrDeltaSubParams};
 
 use crate::experiment::{unknown, ExperimentError};
-use crate::registry::{platform, Family, PLATFORMS};
+use crate::registry::{deployment_for, platform, Family, PLATFORMS};
 
 /// How the ANN is converted in a benchmark.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -200,7 +200,8 @@ pub fn run_benchmark(
                     _ if is_reference => encoder.with_max_freq(chosen_freq)?,
                     _ => encoder,
                 };
-                let backend = match platform.backend() {
+                let (copies, settings) = deployment_for(&platform, name);
+                let backend = match platform.backend_for(&settings) {
                     Ok(b) => b,
                     Err(e @ BackendError::Unsupported { .. }) => {
                         on_event(BenchmarkEvent::Skipped { network: name, label: &label, reason: &e });
@@ -208,17 +209,10 @@ pub fn run_benchmark(
                     }
                     Err(e) => return Err(e.into()),
                 };
-                let setup = BackendSetup {
-                    name: label.clone(),
-                    backend,
-                    neuron: platform.neuron,
-                    encoder: cell_encoder,
-                    conversion,
-                    batch_size: spec.batch,
-                    seed: 0,
-                    checkpoint_every_ms: Some(50.0),
-                    energy_profiles: platform.energy.clone(),
-                };
+                let mut setup =
+                    BackendSetup::from_platform(&platform, backend, conversion, spec.batch, 0, copies);
+                setup.name = label.clone();
+                setup.encoder = cell_encoder;
                 let subset = test.take(images)?;
                 on_event(BenchmarkEvent::CellStarted { network: name, label: &label, images });
                 let result = run_cell(model, &subset, &mnist.train, &setup, &mut |p| {

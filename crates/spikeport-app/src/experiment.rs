@@ -317,23 +317,16 @@ mod tests {
 
     #[test]
     fn a_network_run_as_is_scores_as_the_harness_scores_its_conversion() {
-        use spikeport_bench::{run_cell, BackendSetup, Conversion};
+        use spikeport_bench::{run_cell, BackendSetup, Conversion, Copies};
         let mnist = spikeport_data::Mnist::load().expect("mnist");
         let test = mnist.test.take(64).expect("take");
         let model = spikeport_ann::load_zoo("nas63").expect("zoo");
         let make = || platform("fast").expect("fast");
         let p = make();
-        let setup = BackendSetup {
-            name: "fast".into(),
-            backend: p.backend().expect("backend"),
-            neuron: p.neuron,
-            encoder: p.encoder,
-            conversion: Conversion::Global { max_weight: 0.02 },
-            batch_size: 16,
-            seed: 0,
-            checkpoint_every_ms: None,
-            energy_profiles: Vec::new(),
-        };
+        let backend = p.backend().expect("backend");
+        let conversion = Conversion::Global { max_weight: 0.02 };
+        let mut setup = BackendSetup::from_platform(&p, backend, conversion, 16, 0, Copies::One);
+        setup.checkpoint_every_ms = None;
         let record = run_cell(&model, &test, &mnist.train, &setup, &mut |_| {}).expect("cell");
         let net = spikeport_bench::convert(&model, &mnist.train, &setup).expect("convert").network;
         let run = run_as_is(&net, false, Preprocessing::Scale, &test, &make(), 64, 16).expect("as is");

@@ -18,6 +18,8 @@ pub use spikeport_platform::{
     ANALOG_SWEEP_US, DIGITAL_SWEEP_US,
 };
 
+use spikeport_bench::Copies;
+
 use crate::experiment::{unknown, ExperimentError};
 
 /// Every platform name [`platform`] accepts, in the order of the paper's table rows.
@@ -67,6 +69,18 @@ pub fn platform(name: &str) -> Result<Platform, ExperimentError> {
             Err(ExperimentError::NotBuilt { platform: name.to_string(), feature: "gpu" })
         }
         None => Err(unknown("platform", name, &PLATFORMS)),
+    }
+}
+
+/// How a cell of `platform` runs zoo network `network` by default: SNABSuite's deployment
+/// where the paper ran it (images per copy, and on SpiNNaker the neurons per core and
+/// time-scale factor); otherwise one copy at a time on the analog chips (as SNABSuite ran
+/// them) and as many copies as fit everywhere else.
+pub fn deployment_for(platform: &Platform, network: &str) -> (Copies, DeploymentSettings) {
+    match platform.paper_deployment(network) {
+        Some(d) => (Copies::ImagesPerCopy(d.images_per_copy), d.settings),
+        None if platform.family == Family::Analog => (Copies::One, DeploymentSettings::default()),
+        None => (Copies::Max, DeploymentSettings::default()),
     }
 }
 

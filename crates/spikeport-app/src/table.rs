@@ -24,7 +24,7 @@ use spikeport_snn::{BackendError, Placement, Recording};
 
 use crate::benchmark::does_not_run;
 use crate::experiment::{unknown, ExperimentError};
-use crate::registry::{family_of, platform, Family, HilPresentation, PLATFORMS};
+use crate::registry::{deployment_for, family_of, platform, Family, HilPresentation, PLATFORMS};
 
 pub use crate::registry::{ANALOG_SWEEP_US, DIGITAL_SWEEP_US};
 
@@ -339,18 +339,16 @@ pub fn run_table(
                 ),
             };
             on_event(TableEvent::CellStarted { network: name, platform: pname, images });
-            let neuron = p.neuron;
-            let setup = BackendSetup {
-                name: pname.clone(),
-                backend: p.backend()?,
-                neuron,
-                encoder,
+            let (copies, settings) = deployment_for(&p, name);
+            let mut setup = BackendSetup::from_platform(
+                &p,
+                p.backend_for(&settings)?,
                 conversion,
-                batch_size: cfg.batch,
-                seed: cfg.seed,
-                checkpoint_every_ms: Some(50.0),
-                energy_profiles: p.energy.clone(),
-            };
+                cfg.batch,
+                cfg.seed,
+                copies,
+            );
+            setup.encoder = encoder;
             let test = mnist.test.take(images)?;
             let result =
                 run_cell(&model, &test, &mnist.train, &setup, &mut |pr| on_event(TableEvent::Images(pr)));

@@ -10,11 +10,15 @@
 //! [`DynBackend`](spikeport_snn::DynBackend); [`run_cell`] runs one network on one
 //! [`BackendSetup`].
 
+pub mod cost;
 mod error;
+pub mod metrics;
 pub mod report;
 mod runner;
 
+pub use cost::{CostAt, CostOfInference};
 pub use error::BenchError;
+pub use metrics::CostMetrics;
 pub use report::{markdown_table, platform_table, to_csv, write_csv, write_json, AccuracyAt, Record};
-pub use runner::{convert, run_cell, BackendSetup, Conversion, Converted, Progress};
+pub use runner::{convert, run_cell, BackendSetup, Conversion, Converted, Copies, Progress};
 pub use spikeport_ann::zoo::{load_zoo, zoo, ZOO_NAMES};

@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use spikeport_energy::{EnergyEstimate, HostMeasurement};
+
+use crate::cost::CostOfInference;
+use crate::metrics::CostMetrics;
 use spikeport_snn::{Counter, UnitKind};
 
 use crate::error::BenchError;
@@ -72,9 +75,9 @@ pub struct Record {
     pub spikes_per_image: Vec<f64>,
     /// Neuron updates (neuron-timesteps) per image.
     pub neuron_updates_per_image: f64,
-    /// Neurons deployed (non-input).
+    /// Neurons deployed (non-input), per network copy.
     pub neurons: usize,
-    /// Synapses deployed.
+    /// Synapses deployed, per network copy (mean over copies where mapping loses some).
     pub synapses: usize,
     /// Accuracy as a function of simulated time within each image.
     pub accuracy_vs_time: Vec<AccuracyAt>,
@@ -97,9 +100,24 @@ pub struct Record {
     #[serde(default)]
     pub energy: Vec<EnergyEstimate>,
     /// Energy of the host running the simulation of all images (RAPL where readable,
-    /// otherwise an assumed power × wall time, as its `method` says).
+    /// otherwise an assumed power × wall time, as its `method` says): this host's power ×
+    /// this host's time, apart from the platform's figures.
     #[serde(default)]
     pub host_energy: Option<HostMeasurement>,
+    /// Network copies the simulation ran side by side.
+    #[serde(default = "one")]
+    pub copies: usize,
+    /// Time and energy per inference the paper's way: at one copy, at the copies run, at the
+    /// most that fit, and along the copies, on the platform's own clock.
+    #[serde(default)]
+    pub cost: Option<CostOfInference>,
+    /// Hardware-independent cost metrics (NeuroBench's static-task definitions).
+    #[serde(default)]
+    pub metrics: Option<CostMetrics>,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl Record {
@@ -290,6 +308,9 @@ mod tests {
             platform_counters: BTreeMap::new(),
             energy: Vec::new(),
             host_energy: None,
+            copies: 1,
+            cost: None,
+            metrics: None,
         }
     }
 

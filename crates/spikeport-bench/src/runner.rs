@@ -2,20 +2,24 @@
 
 use std::time::Instant;
 
-use ndarray::{s, Array2, Axis};
+use ndarray::{s, Array2};
 use serde::{Deserialize, Serialize};
 use spikeport_ann::Model;
 use spikeport_convert::{
     convert_global, convert_normalised, sweep, SweepResult, SweepSettings, DEFAULT_DELAY_MS,
 };
 use spikeport_data::Dataset;
-use spikeport_energy::{EnergyInput, HostMeter, Profile};
+use spikeport_energy::{HostMeter, Profile};
+use spikeport_platform::{Capacity, Platform, Timing};
+use spikeport_snn::timing::duration_steps;
 use spikeport_snn::{
-    readout, Activity, DynBackend, Encoder, IfCurrDeltaSubValidParams, NeuronModel, Placement, Recording,
-    SnnNetwork,
+    readout, Activity, Counter, DynBackend, Encoder, IfCurrDeltaSubValidParams, ImageBoundary, NeuronModel,
+    Placement, Recording, SnnNetwork,
 };
 
+use crate::cost::{cost_of_inference, RunTotals};
 use crate::error::BenchError;
+use crate::metrics::cost_metrics;
 use crate::report::{AccuracyAt, Record};
 
 /// How the ANN becomes an SNN in an experiment.
@@ -47,6 +51,34 @@ pub enum Conversion {
     },
 }
 
+/// How many network copies a cell runs side by side (SNABSuite's `batch_parallel`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Copies {
+    /// One copy: all images back to back on one network.
+    One,
+    /// This many copies.
+    Fixed(usize),
+    /// As many copies as give each this many images (SNABSuite's `batchsize`), at most as
+    /// many as fit the platform.
+    ImagesPerCopy(usize),
+    /// As many as fit the platform, at most one per image.
+    Max,
+}
+
+impl Copies {
+    /// The copies for `images` images when at most `max` fit.
+    pub fn resolve(self, images: usize, max: usize) -> usize {
+        let k = match self {
+            Copies::One => 1,
+            Copies::Fixed(k) => k,
+            Copies::ImagesPerCopy(b) => images.div_ceil(b.max(1)).min(max),
+            Copies::Max => max,
+        };
+        k.clamp(1, images.max(1))
+    }
+}
+
 /// One backend as used in an experiment: the simulator plus the conversion and encoding.
 pub struct BackendSetup {
     /// Name in reports, e.g. `"fast"`.
@@ -66,9 +98,46 @@ pub struct BackendSetup {
     /// Interval of the accuracy-vs-time checkpoints, ms; `None` records none.
     pub checkpoint_every_ms: Option<f64>,
     /// Energy models to price the run with (e.g. [`spikeport_energy::profiles::spinn5`]
-    /// for the SpiNNaker model); each gives one [`Record::energy`] entry per image. The
-    /// host running spikeport is always measured as well ([`Record::host_energy`]).
+    /// for the SpiNNaker model), on `timing`'s clock; each gives one [`Record::energy`]
+    /// entry per image. The host running spikeport is always measured as well
+    /// ([`Record::host_energy`]).
     pub energy_profiles: Vec<Profile>,
+    /// Which clock the platform's run time and energy are on.
+    pub timing: Timing,
+    /// How many network copies the platform holds.
+    pub capacity: Capacity,
+    /// How many copies the cell runs side by side.
+    pub copies: Copies,
+}
+
+impl BackendSetup {
+    /// The setup of `platform` run on `backend` (built by the platform, maybe with its
+    /// paper deployment settings): its neuron, presentation, energy profiles, clock and
+    /// capacity; `conversion`, batches of `batch_size` images, deployment seed `seed`,
+    /// accuracy checkpoints every 50 ms, copies as given.
+    pub fn from_platform(
+        platform: &Platform,
+        backend: Box<dyn DynBackend>,
+        conversion: Conversion,
+        batch_size: usize,
+        seed: u64,
+        copies: Copies,
+    ) -> Self {
+        Self {
+            name: platform.name.clone(),
+            backend,
+            neuron: platform.neuron,
+            encoder: platform.encoder,
+            conversion,
+            batch_size,
+            seed,
+            checkpoint_every_ms: Some(50.0),
+            energy_profiles: platform.energy.clone(),
+            timing: platform.timing.clone(),
+            capacity: platform.capacity.clone(),
+            copies,
+        }
+    }
 }
 
 /// Progress of [`run_cell`], for progress bars.
@@ -182,7 +251,11 @@ pub fn run_cell(
     let ann_correct = ann_pred.iter().zip(labels).filter(|(p, &l)| **p == usize::from(l)).count();
     let converted = convert(model, calibration, setup)?;
     let encoder = converted.encoder;
-    let mut session = setup.backend.session(&converted.network, Placement::from(setup.seed))?;
+    let n = test.len();
+    let backend = setup.backend.as_ref();
+    let fit = setup.capacity.max_copies(backend, &converted.network, n)?;
+    let copies = setup.copies.resolve(n, fit.copies);
+    let mut session = backend.session(&converted.network, Placement::from(setup.seed).with_copies(copies))?;
     let mapping = session.mapping();
     let mut rec = Recording::counts_only();
     if let Some(every) = setup.checkpoint_every_ms {
@@ -193,15 +266,14 @@ pub fn run_cell(
     let mut checkpoint_times: Vec<f64> = Vec::new();
     let mut checkpoint_correct: Vec<usize> = Vec::new();
     let mut window_end_ms = f64::NAN;
-    let n = test.len();
     let sim_start = Instant::now();
     let mut host = HostMeter::start();
-    for (b, xb) in x.axis_chunks_iter(Axis(0), setup.batch_size).enumerate() {
-        let first = b * setup.batch_size;
-        let input = encoder.encode_from(xb, first as u64)?;
+    for (first, last, first_copy, images_per_copy) in runs(n, copies, setup.batch_size, encoder.boundary()) {
+        let xb = x.slice(s![first..last, ..]);
+        let input = encoder.encode_from(xb, first as u64)?.with_copies(first_copy, images_per_copy)?;
         window_end_ms = input.readout_window_ms().1;
         let out = session.run(&input, &rec)?;
-        let lb = &labels[first..first + xb.nrows()];
+        let lb = &labels[first..last];
         for (i, p) in out.predictions().into_iter().enumerate() {
             match p {
                 Some(c) => {
@@ -222,16 +294,45 @@ pub fn run_cell(
         }
         activity.accumulate(&out.activity);
         host.sample();
-        progress(Progress { done: first + xb.nrows(), total: n });
+        progress(Progress { done: last, total: n });
     }
     let host_energy = host.stop();
     let sim_wall = sim_start.elapsed().as_secs_f64();
-    let energy_input = EnergyInput::from_run(&activity, &mapping, &converted.network)?;
-    let energy = setup
-        .energy_profiles
-        .iter()
-        .map(|p| p.estimate(&energy_input).and_then(|e| e.per_image()))
-        .collect::<Result<Vec<_>, _>>()?;
+    let info = backend.platform();
+    let period_ms = encoder.duration_ms() + encoder.pause_ms();
+    let counter = |c: Counter| activity.counters.get(&c).copied().unwrap_or(0) as f64;
+    let totals = RunTotals {
+        images: n,
+        period_ms,
+        dt_ms: info.dt_ms,
+        input_spikes: activity.spikes.first().copied().unwrap_or(0) as f64,
+        spikes: activity.spikes.iter().skip(1).sum::<u64>() as f64,
+        synaptic_events: activity.total_synaptic_events() as f64,
+        packets: counter(Counter::PacketsSent),
+        host_wall_s: sim_wall,
+        copies,
+    };
+    let setup_s =
+        (counter(Counter::LoadTimeUs) + counter(Counter::ConfigOverheadUs) + counter(Counter::RunOverheadUs))
+            * 1e-6;
+    let cost = cost_of_inference(
+        backend,
+        &converted.network,
+        &setup.capacity,
+        &setup.timing,
+        &setup.energy_profiles,
+        &totals,
+        setup_s,
+    )?;
+    let metrics = cost_metrics(
+        &converted.network,
+        &model.network,
+        info.weight_resolution,
+        &activity.spikes_per_image(),
+        activity.synaptic_events_per_image(),
+        duration_steps(period_ms, info.dt_ms),
+        x.view(),
+    )?;
     let nf = n as f64;
     let ann_accuracy_pct = 100.0 * ann_correct as f64 / nf;
     let snn_accuracy_pct = 100.0 * snn_correct as f64 / nf;
@@ -253,14 +354,14 @@ pub fn run_cell(
         pause_ms: encoder.pause_ms(),
         dt_ms: setup.backend.platform().dt_ms,
         bio_ms_per_image: activity.bio_time_ms / nf,
-        hardware_s_per_image: activity.hardware_time_s / nf,
+        hardware_s_per_image: cost.at_run.time_per_inference_s.unwrap_or(sim_wall / nf),
         wall_s_per_image: sim_wall / nf,
         total_wall_s: wall.elapsed().as_secs_f64(),
         synaptic_events_per_image: activity.synaptic_events_per_image(),
         spikes_per_image: activity.spikes_per_image(),
         neuron_updates_per_image: activity.neuron_updates as f64 / nf,
-        neurons: mapping.neurons,
-        synapses: mapping.synapses,
+        neurons: mapping.neurons / copies,
+        synapses: mapping.synapses / copies,
         accuracy_vs_time: accuracy_curve(
             &checkpoint_times,
             &checkpoint_correct,
@@ -272,9 +373,41 @@ pub fn run_cell(
         threads: rayon::current_num_threads(),
         hardware_units: mapping.units.iter().map(|u| (u.kind, u.count)).collect(),
         platform_counters: activity.counters.clone(),
-        energy,
+        energy: cost.at_run.energy_per_inference.clone(),
         host_energy: Some(host_energy),
+        copies,
+        cost: Some(cost),
+        metrics: Some(metrics),
     })
+}
+
+/// The runs of a cell of `n` images on `copies` copies, in batches of at most `batch`
+/// images: `(first image, end, first copy, images per copy)`. Copy `c` runs images
+/// `c · ⌈n / copies⌉ ..`; a run holds whole copies' shares, as many as fit the batch, so that
+/// a copy's images run back to back in one simulation (state carries under `Continuous`).
+/// Under `Reset` a share longer than the batch is split (every image starts from rest);
+/// under `Continuous` it stays whole.
+fn runs(n: usize, copies: usize, batch: usize, boundary: ImageBoundary) -> Vec<(usize, usize, usize, usize)> {
+    let per_copy = n.div_ceil(copies.max(1)).max(1);
+    let mut out = Vec::new();
+    if per_copy > batch && boundary == ImageBoundary::Reset {
+        for c in 0..copies {
+            let (start, end) = (c * per_copy, ((c + 1) * per_copy).min(n));
+            for first in (start..end).step_by(batch.max(1)) {
+                let last = (first + batch).min(end);
+                out.push((first, last, c, last - first));
+            }
+        }
+    } else {
+        let per_run = (batch / per_copy).max(1);
+        for c in (0..copies).step_by(per_run) {
+            let first = c * per_copy;
+            if first < n {
+                out.push((first, ((c + per_run) * per_copy).min(n), c, per_copy));
+            }
+        }
+    }
+    out
 }
 
 /// The checkpoints' accuracies, completed by the final accuracy at the readout window's end

@@ -372,9 +372,37 @@ impl Platform {
         }
     }
 
-    /// What `copies` copies of `net` need here, or the binding resource: the backend's
-    /// own [`DynBackend::fit_copies`], and under [`Capacity::Memory`] the memory GeNN needs
-    /// for them.
+    /// What `copies` copies of `net` need here, or the binding resource
+    /// ([`Capacity::fit`]).
+    ///
+    /// **Errors** with [`BackendError::DoesNotFit`] naming the resource.
+    pub fn fit(
+        &self,
+        backend: &dyn DynBackend,
+        net: &SnnNetwork,
+        copies: usize,
+    ) -> Result<MappingReport, BackendError> {
+        self.capacity.fit(backend, net, copies)
+    }
+
+    /// The largest number of copies of `net`, at most `limit`, that fit here
+    /// ([`Capacity::max_copies`]).
+    ///
+    /// **Errors** with the reason one copy does not fit, or for a zero limit.
+    pub fn max_copies(
+        &self,
+        backend: &dyn DynBackend,
+        net: &SnnNetwork,
+        limit: usize,
+    ) -> Result<CopyFit, BackendError> {
+        self.capacity.max_copies(backend, net, limit)
+    }
+}
+
+impl Capacity {
+    /// What `copies` copies of `net` need on `backend`, or the binding resource: the
+    /// backend's own [`DynBackend::fit_copies`], and under [`Capacity::Memory`] the memory
+    /// GeNN needs for them.
     ///
     /// **Errors** with [`BackendError::DoesNotFit`] naming the resource.
     pub fn fit(
@@ -384,7 +412,7 @@ impl Platform {
         copies: usize,
     ) -> Result<MappingReport, BackendError> {
         let mapping = backend.fit_copies(net, copies)?;
-        if let Capacity::Memory { bytes, what } = &self.capacity {
+        if let Capacity::Memory { bytes, what } = self {
             let needed = genn_bytes_per_copy(net).saturating_mul(copies);
             if needed > *bytes {
                 return Err(BackendError::DoesNotFit {
@@ -397,8 +425,8 @@ impl Platform {
         Ok(mapping)
     }
 
-    /// The largest number of copies of `net`, at most `limit`, that [`Platform::fit`]
-    /// accepts, and the constraint that binds.
+    /// The largest number of copies of `net`, at most `limit`, that [`Capacity::fit`]
+    /// accepts on `backend`, and the constraint that binds.
     ///
     /// **Errors** with the reason one copy does not fit, or for a zero limit.
     pub fn max_copies(
@@ -408,9 +436,8 @@ impl Platform {
         limit: usize,
     ) -> Result<CopyFit, BackendError> {
         let fit = backend.max_copies_fit(net, limit)?;
-        let Capacity::Memory { bytes, .. } = &self.capacity else { return Ok(fit) };
-        let per_copy = genn_bytes_per_copy(net).max(1);
-        let by_memory = bytes / per_copy;
+        let Capacity::Memory { bytes, .. } = self else { return Ok(fit) };
+        let by_memory = bytes / genn_bytes_per_copy(net).max(1);
         if by_memory == 0 {
             return Err(self.fit(backend, net, 1).err().unwrap_or_else(|| BackendError::Internal {
                 what: "a copy exceeds the memory but fits".into(),

@@ -82,6 +82,9 @@ named_enum! {
         PacketsSent => "packets_sent",
         /// SpiNNaker: packets delivered to target cores.
         PacketDeliveries => "packet_deliveries",
+        /// SpiNNaker: modelled host time to map, generate and load a run, µs (reported apart
+        /// from the run time). Combined over runs by maximum: one load per deployment.
+        LoadTimeUs => "load_time_us",
         /// GPU: device chunks a run was cut into.
         GpuChunks => "gpu_chunks",
         /// GPU: command submissions of a run.
@@ -121,10 +124,11 @@ named_enum! {
 
 impl Counter {
     /// Combines two totals of this counter (of two runs or parts of a run): the maximum
-    /// for [`Counter::MaxTickLoadPermille`], the sum for every other counter.
+    /// for [`Counter::MaxTickLoadPermille`] and [`Counter::LoadTimeUs`], the sum for every
+    /// other counter.
     pub fn combine(self, a: u64, b: u64) -> u64 {
         match self {
-            Counter::MaxTickLoadPermille => a.max(b),
+            Counter::MaxTickLoadPermille | Counter::LoadTimeUs => a.max(b),
             _ => a.saturating_add(b),
         }
     }

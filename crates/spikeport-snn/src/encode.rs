@@ -455,6 +455,11 @@ impl Encoder {
         self
     }
 
+    /// The [`ImageBoundary`] of the produced inputs.
+    pub fn boundary(&self) -> ImageBoundary {
+        self.boundary
+    }
+
     /// Set the [`ImageBoundary`] of the produced inputs (default `Reset`).
     #[must_use]
     pub fn with_boundary(mut self, boundary: ImageBoundary) -> Self {

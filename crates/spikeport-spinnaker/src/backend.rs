@@ -6,8 +6,8 @@ use std::time::Instant;
 use ndarray::{Array2, ArrayView2};
 use spikeport_snn::exec::{Executor, RunPlan};
 use spikeport_snn::{
-    Backend, BackendError, Deployed, HardwareUnits, MappingReport, ModelKind, Placement, PlatformInfo,
-    Recording, RunOutput, SnnNetwork, SpikeInput, UnitKind, WeightResolution,
+    Backend, BackendError, Counter, Deployed, HardwareUnits, MappingReport, ModelKind, Placement,
+    PlatformInfo, Recording, RunOutput, SnnNetwork, SpikeInput, UnitKind, WeightResolution,
 };
 
 use crate::machine::SpinnakerConfig;
@@ -249,6 +249,7 @@ impl Backend for Spinnaker {
         for (c, n) in stats.counters(&self.config) {
             activity.counters.insert(c, n);
         }
+        activity.counters.insert(Counter::LoadTimeUs, (stats.load_time_s * 1e6).round() as u64);
         dep.last = Some(stats);
         Ok(output)
     }

@@ -37,8 +37,7 @@ pub(super) fn cmd_convert(
             calibration_images: cfg.calibration_images,
         },
     };
-    let name = p.name.clone();
-    let setup = setup(&name, p, conversion, 256, cfg.seed)?;
+    let setup = setup(&model.header.name, p, conversion, 256, cfg.seed)?;
     let mnist = Mnist::load()?;
     let converted = crate::bench::convert(&model, &mnist.train, &setup)?;
     let out = PathBuf::from(cfg.out.unwrap_or_else(|| format!("{}.snn.json", model.header.name)));

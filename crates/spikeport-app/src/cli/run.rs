@@ -2,25 +2,17 @@
 
 use super::*;
 
-/// The harness setup of platform `p` (its backend with default settings).
+/// The harness setup of platform `p` for network `network` (its backend with the paper's
+/// deployment settings for it, [`deployment_for`](crate::registry::deployment_for)).
 pub(super) fn setup(
-    name: &str,
+    network: &str,
     p: Platform,
     conversion: Conversion,
     batch: usize,
     seed: u64,
 ) -> Result<BackendSetup, Error> {
-    Ok(BackendSetup {
-        name: name.to_string(),
-        backend: p.backend()?,
-        neuron: p.neuron,
-        encoder: p.encoder,
-        conversion,
-        batch_size: batch,
-        seed,
-        checkpoint_every_ms: Some(50.0),
-        energy_profiles: p.energy,
-    })
+    let (copies, settings) = crate::registry::deployment_for(&p, network);
+    Ok(BackendSetup::from_platform(&p, p.backend_for(&settings)?, conversion, batch, seed, copies))
 }
 
 pub(super) fn cmd_run(
@@ -97,7 +89,7 @@ pub(super) fn cmd_run(
         },
     };
     let name = cfg.platform.clone();
-    let s = setup(&name, p, conversion, cfg.batch, cfg.seed)?;
+    let s = setup(&model.header.name, p, conversion, cfg.batch, cfg.seed)?;
     let mnist = Mnist::load()?;
     let test = mnist.test.take(cfg.images.min(mnist.test.len()))?;
     let pb = bar(test.len() as u64, "images");
