@@ -62,15 +62,17 @@ impl TileSimulator for GpuRun<'_> {
 
     fn merge(_: &mut (), _: ()) {}
 
-    /// Host memory of a tile's largest chunk (at most the whole tile): its input schedule
-    /// and spike lists, the initial neuron states it uploads, and what it reads back
-    /// (tallies, recordings, event counters). Device buffers are bounded by the device's
-    /// limits instead ([`chunk_lanes`]). Saturating.
+    /// Host memory of a tile: its input schedule, and for its largest chunk (by the
+    /// images per chunk; the buffer limits may cut smaller ones) the input spike lists,
+    /// the initial neuron states it uploads and what it reads back (tallies, recordings,
+    /// event counters). Device buffers are bounded by the device's limits instead
+    /// ([`chunk_lanes`]). Saturating.
     fn tile_bytes(&self, plan: &RunPlan, lanes: usize, per_lane: usize, input_spikes: usize) -> usize {
         let mul = |xs: &[usize]| xs.iter().fold(1usize, |a, &x| a.saturating_mul(x));
-        let images = lanes.saturating_mul(per_lane);
         let stamps = plan.steps.saturating_add(2);
-        let schedule = mul(&[images, stamps, 4]).saturating_add(mul(&[input_spikes, 4]));
+        let schedule = mul(&[lanes, per_lane, stamps, 4]).saturating_add(mul(&[input_spikes, 4]));
+        let lanes = lanes.min(self.setup.max_chunk_images.div_ceil(per_lane.max(1)).max(1));
+        let images = lanes.saturating_mul(per_lane);
         let lists = mul(&[lanes, per_lane.saturating_mul(plan.steps).saturating_add(2), 4])
             .saturating_add(mul(&[input_spikes, 4]));
         let recorded = plan.rec_images.len().min(images);
