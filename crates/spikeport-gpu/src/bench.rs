@@ -1,6 +1,6 @@
 //! The propagation kernel on its own, for benchmarks (`benches/propagate.rs`).
 
-use crate::engine::{bind, buffer_with, groups, storage_init, storage_zeroed, to_u32, u32_bytes};
+use crate::device::{bind, buffer_with, groups, storage_init, storage_zeroed, to_u32, u32_bytes};
 use crate::{Gpu, GpuError};
 
 /// One projection's event-driven propagation kernel with a fixed spike pattern, ready to

@@ -1,6 +1,6 @@
 //! # spikeport-gpu — the `Fast` simulator as WGSL compute kernels on wgpu
 //!
-//! [`Gpu`] is a [`Backend`](spikeport_snn::Backend) with the semantics of
+//! [`Gpu`] is a [`Backend`] with the semantics of
 //! `spikeport-cpu`'s `Fast` (the GeNN row of Ostrau et al., ICANN 2020): single
 //! precision, one exact step per dt (for `IF_cond_exp` the held-conductance step by
 //! default, GeNN's held-current step with [`Gpu::with_cond_exp_step`]), exact
@@ -32,6 +32,12 @@
 //! default error handler is replaced, and every group of GPU calls runs in error
 //! scopes. Batches whose buffers exceed the limits are split into chunks automatically.
 //!
+//! **Runs** go through the contract's run executor ([`spikeport_snn::exec`]): it resolves
+//! the run, checks the host memory and assembles the output; the GPU simulates the
+//! executor's lanes (one per image under `Reset`, one per network copy's share under
+//! `Continuous`, see [`Placement::copies`](spikeport_snn::Placement)) in tiles of
+//! consecutive lanes of equal length, each cut into chunks that fit the device.
+//!
 //! ```no_run
 //! use spikeport_gpu::Gpu;
 //! use spikeport_snn::{Backend, Encoder, IfCondExpParams, Recording, SnnNetwork};
@@ -48,12 +54,16 @@
 //! ```
 
 pub mod bench;
+mod chunk;
 mod context;
-mod engine;
+mod deploy;
+mod device;
 mod error;
 mod model;
-mod plan;
 pub mod platforms;
+mod readback;
+mod run;
+mod step;
 
 use std::sync::Arc;
 
@@ -64,19 +74,19 @@ use spikeport_snn::{
 };
 
 pub use context::AdapterFacts;
-pub use engine::GpuDeployment;
+pub use deploy::GpuDeployment;
 pub use error::GpuError;
 pub use model::CondExpStep;
 pub use platforms::platforms;
 
 use context::GpuContext;
-use engine::Setup;
+use deploy::Setup;
 
 /// Default for [`PlatformInfo::max_batch`]: the whole MNIST test set in one run, images.
 pub const DEFAULT_MAX_BATCH: usize = 10_000;
 
 /// Default limit on the host memory a run allocates for its outputs (counts,
-/// checkpoints, membrane traces), 2 GiB, bytes.
+/// checkpoints, membrane traces) and the working memory of its largest tile, 2 GiB, bytes.
 pub const DEFAULT_MEMORY_LIMIT_BYTES: usize = 2 << 30;
 
 /// Default number of images simulated together on the device (one chunk), images.
@@ -168,9 +178,9 @@ impl Gpu {
         Ok(self)
     }
 
-    /// Allow a run to allocate at most `bytes` bytes on the host for its outputs (see
-    /// [`DEFAULT_MEMORY_LIMIT_BYTES`]). A run that needs more is
-    /// [`BackendError::ResourceLimit`].
+    /// Allow a run to allocate at most `bytes` bytes on the host for its outputs and the
+    /// working memory of its largest tile (see [`DEFAULT_MEMORY_LIMIT_BYTES`]). A run that
+    /// needs more is [`BackendError::ResourceLimit`].
     #[must_use]
     pub fn with_memory_limit(mut self, bytes: usize) -> Self {
         self.setup.memory_limit_bytes = bytes;
@@ -202,8 +212,8 @@ impl Gpu {
     }
 
     /// Simulate at most `images` images together on the device (default
-    /// [`DEFAULT_CHUNK_IMAGES`]); results do not depend on it, speed and device memory
-    /// do.
+    /// [`DEFAULT_CHUNK_IMAGES`]), but always at least one lane (a `Continuous` lane holds
+    /// a copy's whole share); results do not depend on it, speed and device memory do.
     ///
     /// **Errors** with [`GpuError::InvalidArgument`] for 0.
     pub fn with_chunk_images(mut self, images: usize) -> Result<Self, GpuError> {
@@ -237,14 +247,15 @@ impl Gpu {
     /// **Errors** with [`GpuError::Backend`] (unsupported model, invalid network),
     /// [`GpuError::TooLarge`] for weights over the buffer limit, or a device error.
     pub fn try_deploy(&self, net: &SnnNetwork) -> Result<GpuDeployment, GpuError> {
-        engine::deploy(&self.ctx, &self.setup, net, Placement::default())
+        deploy::deploy(&self.ctx, &self.setup, net, Placement::default())
     }
 
     /// [`Backend::run`] with the GPU's own error type.
     ///
-    /// **Errors** with [`GpuError::Backend`] (invalid input or recording, host limits,
-    /// non-finite state), [`GpuError::TooLarge`] when one image (or a `Continuous`
-    /// batch) does not fit the device's buffers, [`GpuError::DeviceLost`],
+    /// **Errors** with [`GpuError::Backend`] (invalid input or recording, host limits, a
+    /// lane over the 32-bit step counter, non-finite state), [`GpuError::TooLarge`] when
+    /// one image (or one copy's share of a `Continuous` batch) does not fit the device's
+    /// buffers, [`GpuError::DeviceLost`],
     /// [`GpuError::OutOfMemory`], [`GpuError::Validation`] or [`GpuError::Driver`].
     pub fn try_run(
         &self,
@@ -257,7 +268,7 @@ impl Gpu {
                 "the deployment was made on another GPU device",
             )));
         }
-        engine::run(&self.setup, dep, input, rec)
+        run::run(&self.setup, dep, input, rec)
     }
 }
 
@@ -294,7 +305,7 @@ impl Backend for Gpu {
     /// Compute the network's kernel constants and upload its weights, once for all copies.
     /// Software simulators draw nothing at random: the seed is unused.
     fn map(&self, net: &SnnNetwork, placement: Placement) -> Result<GpuDeployment, BackendError> {
-        Ok(engine::deploy(&self.ctx, &self.setup, net, placement)?)
+        Ok(deploy::deploy(&self.ctx, &self.setup, net, placement)?)
     }
 
     /// Replace the weights of a projection in place (one upload of the f32 matrix).
@@ -304,7 +315,7 @@ impl Backend for Gpu {
         projection: usize,
         weights: ndarray::ArrayView2<'_, f64>,
     ) -> Result<(), BackendError> {
-        Ok(engine::update_weights(dep, projection, weights)?)
+        Ok(deploy::update_weights(dep, projection, weights)?)
     }
 
     fn run(

@@ -9,14 +9,21 @@
 //! identical; on Mesa's lavapipe they are (asserted below), which is what the CI checks.
 //! Larger measured counts (NAS63 and the Diehl net on more images) are in
 //! `docs/backends/gpu.md`.
+//!
+//! Network copies: 12 images under `Continuous` on 3 copies (global conversion with
+//! max_weight 0.02 µS) equal `Fast` with the same placement, and each copy's 4 images equal
+//! a one-copy run of them.
 
 #![allow(clippy::unwrap_used)]
 
 mod gpu_common;
 
+use ndarray::s;
 use spikeport_cpu::{CondExpStep as CpuStep, Fast};
 use spikeport_gpu::CondExpStep;
-use spikeport_snn::{Backend, Encoder, IfCondExpParams, Recording, RunOutput, SnnNetwork, SpikeInput};
+use spikeport_snn::{
+    Backend, Encoder, IfCondExpParams, ImageBoundary, Placement, Recording, RunOutput, SnnNetwork, SpikeInput,
+};
 
 /// Images compared.
 const IMAGES: usize = 300;
@@ -96,4 +103,78 @@ fn agreement_does_not_depend_on_chunking() {
     assert_eq!(whole.checkpoints, split.checkpoints);
     assert_eq!(whole.activity.synaptic_events, split.activity.synaptic_events);
     assert_eq!(whole.activity.spikes, split.activity.spikes);
+}
+
+/// Images dealt to the copies of the copies test, and the copies.
+const COPY_IMAGES: usize = 12;
+const COPIES: usize = 3;
+
+/// `input` on `copies` copies of `net` deployed with `Backend::place`.
+fn run_placed<B: Backend>(
+    b: &B,
+    net: &SnnNetwork,
+    input: &SpikeInput,
+    rec: &Recording,
+    copies: usize,
+) -> RunOutput {
+    let mut dep = b.place(net, Placement::from(0).with_copies(copies)).unwrap();
+    b.run(&mut dep, input, rec).unwrap()
+}
+
+#[test]
+fn network_copies_under_continuous_agree_with_fast_and_with_one_copy_runs() {
+    let Some(gpu) = gpu_common::gpu() else { return };
+    let on_lavapipe = gpu.adapter().driver == "llvmpipe";
+    let model = spikeport_ann::load_zoo("nas63").unwrap();
+    let test = spikeport_data::Mnist::load_test().unwrap().take(COPY_IMAGES).unwrap();
+    let x = model.features(&test).unwrap();
+    let lif = IfCondExpParams::paper_digital().into_model().unwrap();
+    let net = spikeport_convert::convert_global(&model.network, &lif, 0.02, 1.0).unwrap().network;
+    let input = Encoder::paper_digital().with_boundary(ImageBoundary::Continuous).encode(x.view()).unwrap();
+    let rec = Recording::counts_only().with_checkpoints(50.0);
+    let g = run_placed(&gpu, &net, &input, &rec, COPIES);
+    let f = run_placed(&Fast::default(), &net, &input, &rec, COPIES);
+    let per_copy = COPY_IMAGES / COPIES;
+    // the copies run side by side: the platform's time is one copy's share
+    assert_eq!(g.activity.run_bio_ms, per_copy as f64 * input.period_ms());
+    assert_eq!(g.activity.run_bio_ms, f.activity.run_bio_ms);
+    assert_eq!(g.activity.counters[&spikeport_snn::Counter::GpuChunks], 1, "{:?}", g.activity.counters);
+    assert!(g.counts[net.output_index()].sum() > 0, "the output spikes");
+    assert_eq!(g.counts[0], f.counts[0], "the same input spikes");
+    if on_lavapipe {
+        assert_eq!(g.counts, f.counts);
+        assert_eq!(g.checkpoints, f.checkpoints);
+        assert_eq!(g.activity.spikes, f.activity.spikes);
+        assert_eq!(g.activity.synaptic_events, f.activity.synaptic_events);
+    }
+    // each copy's share is the run of one copy on those images alone
+    for c in 0..COPIES {
+        let rows = c * per_copy..(c + 1) * per_copy;
+        let one = run_placed(&gpu, &net, &input.to_slice(rows.clone()).unwrap(), &rec, 1);
+        for (all, part) in g.counts.iter().zip(&one.counts) {
+            assert_eq!(all.slice(s![rows.clone(), ..]), part, "copy {c}");
+        }
+        let (all, part) = (g.checkpoints.as_ref().unwrap(), one.checkpoints.as_ref().unwrap());
+        assert_eq!(all.times_ms, part.times_ms);
+        for (a, p) in all.counts.iter().zip(&part.counts) {
+            assert_eq!(a.slice(s![rows.clone(), ..]), p, "copy {c}");
+        }
+    }
+    // 10 images: shares of 4 + 4 + 2, the last, shorter one a tile of its own beside the
+    // others; every image's result is the one of the 12-image run
+    let ten = input.to_slice(0..10).unwrap();
+    let g10 = run_placed(&gpu, &net, &ten, &rec, COPIES);
+    assert_eq!(g10.activity.counters[&spikeport_snn::Counter::GpuChunks], 2, "{:?}", g10.activity.counters);
+    for (all, part) in g.counts.iter().zip(&g10.counts) {
+        assert_eq!(all.slice(s![0..10, ..]), part);
+    }
+    let (all, part) = (g.checkpoints.as_ref().unwrap(), g10.checkpoints.as_ref().unwrap());
+    for (a, p) in all.counts.iter().zip(&part.counts) {
+        assert_eq!(a.slice(s![0..10, ..]), p);
+    }
+    if on_lavapipe {
+        let f10 = run_placed(&Fast::default(), &net, &ten, &rec, COPIES);
+        assert_eq!(g10.counts, f10.counts);
+        assert_eq!(g10.checkpoints, f10.checkpoints);
+    }
 }

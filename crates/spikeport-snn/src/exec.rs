@@ -216,6 +216,15 @@ impl RunPlan {
         self.cp_limits.len()
     }
 
+    /// Last stamp (relative to an image's start, inclusive) counted by each checkpoint, in
+    /// the order of [`RunPlan::cp_times_ms`]: a spike in the readout window with relative
+    /// stamp `rel` is first counted at the first checkpoint whose limit is `>= rel`. For
+    /// backends that count checkpoints themselves (e.g. on a device).
+    #[inline]
+    pub fn checkpoint_limits(&self) -> &[i64] {
+        &self.cp_limits
+    }
+
     /// Biological time the run spans on the platform, ms: the largest share of images of
     /// one copy × the image period.
     pub fn run_bio_ms(&self, input: &SpikeInput) -> f64 {
@@ -379,9 +388,19 @@ impl TileOutput {
                 }
             }
         }
-        if self.rec.is_empty() {
+        self.record_spikes(plan, lane, s, p, neurons);
+    }
+
+    /// Records the spike times of neurons `neurons` of population `p` of lane `lane`
+    /// (tile-local) that spiked with lane stamp `s`, as [`TileOutput::spikes`] does, without
+    /// counting them: for backends that count on their own ([`TileOutput::add_counts`]).
+    /// Does nothing for images not recorded or populations without a spike recording.
+    #[inline]
+    pub fn record_spikes(&mut self, plan: &RunPlan, lane: usize, s: usize, p: usize, neurons: &[u32]) {
+        if self.rec.is_empty() || neurons.is_empty() {
             return;
         }
+        let per_lane = self.per_lane;
         for (sel, out) in plan.spike_sel.iter().zip(self.rec_spikes.iter_mut()) {
             if sel.population != p {
                 continue;
@@ -397,6 +416,41 @@ impl TileOutput {
                 }
             }
         }
+    }
+
+    /// Adds `row` (one count per neuron of population `p`) to the readout-window counts of
+    /// the tile's image `img` (tile-local: `lane · per_lane +` the image's index in its
+    /// lane), for backends that count the readout window themselves (e.g. on a device).
+    /// Neither the spike total ([`TileOutput::add_spikes`]) nor the checkpoints
+    /// ([`TileOutput::add_checkpoint_counts`]) change.
+    ///
+    /// **Panics** if `p` or `img` is out of range or `row` is not one entry per neuron.
+    #[inline]
+    pub fn add_counts(&mut self, p: usize, img: usize, row: &[u32]) {
+        let mut dst = self.counts[p].row_mut(img);
+        assert_eq!(dst.len(), row.len(), "one count per neuron of population {p}");
+        dst.iter_mut().zip(row).for_each(|(d, &x)| *d += x);
+    }
+
+    /// Adds `row` (one count per neuron of the output population) to the spikes of the
+    /// tile's image `img` (tile-local) first counted at checkpoint `c`, i.e. with a
+    /// relative stamp in `(limit[c − 1], limit[c]]` ([`RunPlan::checkpoint_limits`]); the
+    /// executor accumulates the checkpoints.
+    ///
+    /// **Panics** if `c` or `img` is out of range or `row` is not one entry per output
+    /// neuron.
+    #[inline]
+    pub fn add_checkpoint_counts(&mut self, c: usize, img: usize, row: &[u32]) {
+        let mut dst = self.checkpoints[c].row_mut(img);
+        assert_eq!(dst.len(), row.len(), "one count per output neuron");
+        dst.iter_mut().zip(row).for_each(|(d, &x)| *d += x);
+    }
+
+    /// Adds `n` spikes to the total of population `p` (the activity's spikes), for spikes
+    /// not reported through [`TileOutput::spikes`].
+    #[inline]
+    pub fn add_spikes(&mut self, p: usize, n: u64) {
+        self.spikes[p] += n;
     }
 
     /// Whether lane `lane`'s image at update `k` (its state after update `k` is sampled)
@@ -489,8 +543,29 @@ impl Executor {
         plan: &RunPlan,
         input: &SpikeInput,
     ) -> Result<(RunOutput, S::Stats), BackendError> {
+        self.run_tiles(sim, info, plan, input, &plan.tiles(self.max_lanes))
+    }
+
+    /// [`Executor::run`] on tiles of the backend's choosing instead of
+    /// [`RunPlan::tiles`] (whose size [`Executor::max_lanes`] only caps): for a backend
+    /// that steps many lanes at once on a device and cuts them to its own limits inside
+    /// [`TileSimulator::simulate`], e.g. one tile per group of consecutive lanes of equal
+    /// length. `tiles` must cover [`RunPlan::lanes`] in order, each tile consecutive lanes
+    /// of [`Tile::per_lane`] images starting at image [`Tile::first`]; they still run in
+    /// parallel. `max_lanes` is not used.
+    ///
+    /// **Errors** as [`Executor::run`], and with [`BackendError::Internal`] for tiles that
+    /// do not cover the lanes so.
+    pub fn run_tiles<S: TileSimulator>(
+        &self,
+        sim: &S,
+        info: &PlatformInfo,
+        plan: &RunPlan,
+        input: &SpikeInput,
+        tiles: &[Tile],
+    ) -> Result<(RunOutput, S::Stats), BackendError> {
         let wall = Instant::now();
-        let tiles = plan.tiles(self.max_lanes);
+        check_tiles(plan, tiles)?;
         let largest = tiles.iter().max_by_key(|t| t.n_images());
         let per_tile =
             largest.map_or(0, |t| sim.tile_bytes(plan, t.n_lanes(), t.per_lane, input.total_spikes()));
@@ -520,6 +595,34 @@ impl Executor {
         output.activity.hardware_time_s = info.hardware_time_s(output.activity.run_bio_ms).unwrap_or(wall_s);
         Ok((output, stats))
     }
+}
+
+/// [`BackendError::Internal`] unless `tiles` cover the plan's lanes in order, each of
+/// consecutive lanes of its length.
+fn check_tiles(plan: &RunPlan, tiles: &[Tile]) -> Result<(), BackendError> {
+    let mut next = 0;
+    for t in tiles {
+        let lanes = plan.lanes.get(t.lanes.clone()).unwrap_or_default();
+        let fits = t.lanes.start == next
+            && !lanes.is_empty()
+            && lanes[0].first == t.first
+            && lanes
+                .iter()
+                .enumerate()
+                .all(|(k, l)| l.images == t.per_lane && l.first == t.first + k * t.per_lane);
+        if !fits {
+            return Err(BackendError::Internal {
+                what: format!("tile {t:?} does not continue the run's lanes at lane {next}"),
+            });
+        }
+        next = t.lanes.end;
+    }
+    if next != plan.lanes.len() {
+        return Err(BackendError::Internal {
+            what: format!("the tiles cover {next} of the run's {} lanes", plan.lanes.len()),
+        });
+    }
+    Ok(())
 }
 
 /// Merges tile outputs (in image order) into a run output.
@@ -679,6 +782,139 @@ mod tests {
         assert_eq!(p.window_image(85, 3), None, "after the last image's window");
         assert_eq!(p.period_image(31, 3), (1, 1));
         assert_eq!(p.period_image(90, 3), (2, 30), "the very last stamp stays in the last image");
+    }
+
+    /// Lanes that spike on their own clock: neuron `s % 3` of population 1 at every lane
+    /// stamp `s ≥ 1`, membrane `k + j` after update `k`; one `GpuChunks` per tile.
+    struct Clockwork;
+
+    impl TileSimulator for Clockwork {
+        type Stats = usize;
+
+        fn simulate(
+            &self,
+            plan: &RunPlan,
+            tile: &Tile,
+            _: &SpikeInput,
+            out: &mut TileOutput,
+            tiles: &mut usize,
+        ) -> Result<(), BackendError> {
+            *tiles += 1;
+            for b in 0..tile.n_lanes() {
+                for k in 0..tile.lane_steps(plan) {
+                    out.membrane(plan, b, k, |_, j| (k + j) as f64);
+                    out.spikes(plan, b, k + 1, 1, &[((k + 1) % 3) as u32]);
+                }
+            }
+            out.count(Counter::GpuChunks, 1);
+            Ok(())
+        }
+
+        fn merge(into: &mut usize, from: usize) {
+            *into += from;
+        }
+
+        fn tile_bytes(&self, _: &RunPlan, _: usize, _: usize, _: usize) -> usize {
+            0
+        }
+    }
+
+    fn recording() -> Recording {
+        Recording::counts_only()
+            .with_spikes(NeuronSelection::list(1, vec![2, 0, 2]))
+            .with_membrane(NeuronSelection::list(1, vec![1]))
+            .with_checkpoints(7.0)
+            .for_images(1..4)
+    }
+
+    fn without_timings(mut out: RunOutput) -> RunOutput {
+        out.activity.wall_time_s = 0.0;
+        out.activity.hardware_time_s = 0.0;
+        out.activity.counters.clear();
+        out
+    }
+
+    #[test]
+    fn run_tiles_takes_the_backends_tiles_with_the_same_output() {
+        let info = PlatformInfo::new("test", 1.0);
+        let exec = Executor { max_lanes: 8, memory_limit_bytes: usize::MAX };
+        for (n, continuous, copies) in [(40, false, 1), (10, true, 3), (6, true, 1)] {
+            let inp = input(n, continuous);
+            let p = RunPlan::new(&info, &net(), &inp, &recording(), copies, 1.0).expect("plan");
+            let (by_run, tiles) = exec.run(&Clockwork, &info, &p, &inp).expect("run");
+            assert_eq!(tiles, p.tiles(8).len());
+            // one tile per group of equal lanes
+            let mut groups: Vec<Tile> = Vec::new();
+            for (k, l) in p.lanes.iter().enumerate() {
+                match groups.last_mut() {
+                    Some(t) if t.per_lane == l.images => t.lanes.end = k + 1,
+                    _ => groups.push(Tile { lanes: k..k + 1, first: l.first, per_lane: l.images }),
+                }
+            }
+            let (by_groups, tiles) = exec.run_tiles(&Clockwork, &info, &p, &inp, &groups).expect("run");
+            assert_eq!(tiles, groups.len());
+            assert_eq!(by_groups.activity.counters[&Counter::GpuChunks], groups.len() as u64);
+            assert_eq!(without_timings(by_groups), without_timings(by_run.clone()), "{n} images");
+            assert!(by_run.counts[1].sum() > 0 && by_run.checkpoints.is_some());
+        }
+        // tiles that skip, repeat or mis-size lanes are refused
+        let inp = input(10, true);
+        let p = RunPlan::new(&info, &net(), &inp, &recording(), 3, 1.0).expect("plan");
+        let bad = [
+            vec![Tile { lanes: 0..2, first: 0, per_lane: 4 }],
+            vec![Tile { lanes: 0..3, first: 0, per_lane: 4 }],
+            vec![Tile { lanes: 0..2, first: 0, per_lane: 4 }, Tile { lanes: 1..3, first: 4, per_lane: 2 }],
+            vec![Tile { lanes: 0..2, first: 1, per_lane: 4 }, Tile { lanes: 2..3, first: 8, per_lane: 2 }],
+        ];
+        for tiles in bad {
+            let err = exec.run_tiles(&Clockwork, &info, &p, &inp, &tiles).expect_err("bad tiles");
+            assert!(matches!(err, BackendError::Internal { .. }), "{tiles:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn counting_in_bulk_equals_reporting_spikes() {
+        // what a device that counts on its own reports: rows of counts, checkpoint rows,
+        // totals and recorded times, against the same spikes reported one stamp at a time
+        let inp = input(5, true);
+        let p = RunPlan::new(&PlatformInfo::new("t", 1.0), &net(), &inp, &recording(), 2, 1.0).expect("plan");
+        let tile = p.tiles(8)[0].clone();
+        assert_eq!((tile.n_lanes(), tile.per_lane, p.n_checkpoints()), (1, 3, 3));
+        let fired = |s: usize| -> Vec<u32> { (0..3u32).filter(|&j| (s + j as usize) % 4 == 0).collect() };
+        let mut one = TileOutput::new(&p, &tile);
+        let mut bulk = TileOutput::new(&p, &tile);
+        let n_out = p.sizes[p.output];
+        let mut rows = vec![vec![0u32; n_out]; tile.n_images()];
+        let mut cp_rows = vec![vec![vec![0u32; n_out]; tile.n_images()]; p.n_checkpoints()];
+        let mut total = 0;
+        for s in 0..=tile.lane_steps(&p) {
+            let neurons = fired(s);
+            one.spikes(&p, 0, s, 1, &neurons);
+            total += neurons.len() as u64;
+            bulk.record_spikes(&p, 0, s, 1, &neurons);
+            if let Some((i, rel)) = p.window_image(s, tile.per_lane) {
+                let c = p.checkpoint_limits().partition_point(|&l| l < rel);
+                for &j in &neurons {
+                    rows[i][j as usize] += 1;
+                    if let Some(cp) = cp_rows.get_mut(c) {
+                        cp[i][j as usize] += 1;
+                    }
+                }
+            }
+        }
+        for (img, row) in rows.iter().enumerate() {
+            bulk.add_counts(1, img, row);
+        }
+        for (c, cp) in cp_rows.iter().enumerate() {
+            for (img, row) in cp.iter().enumerate() {
+                bulk.add_checkpoint_counts(c, img, row);
+            }
+        }
+        bulk.add_spikes(1, total);
+        let (a, ()) = assemble(&p, vec![(one, ())], |_, _| {});
+        let (b, ()) = assemble(&p, vec![(bulk, ())], |_, _| {});
+        assert!(a.counts[1].sum() > 0 && a.spikes[0].times_ms.iter().flatten().any(|t| !t.is_empty()));
+        assert_eq!(a, b);
     }
 
     #[test]
