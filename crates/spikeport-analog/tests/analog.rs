@@ -1,6 +1,8 @@
 //! The analog platform models: configuration checks, mismatch statistics, size limits,
-//! quantisation, conformance-style timing tests, determinism, weight updates, time and
-//! overhead reporting, losses, agreement of an ideal chip with `Fast`, and real MNIST.
+//! quantisation, determinism, weight updates, time and overhead reporting, losses,
+//! agreement of an ideal chip with `Fast`, and real MNIST. The conformance suite (a single
+//! neuron against a high-precision solution, layer timing, the readout window, …) runs
+//! from `tests/conformance.rs`.
 
 #![allow(clippy::unwrap_used)]
 
@@ -263,118 +265,6 @@ fn weights_are_quantised_to_4_bits() {
     assert_eq!(q.levels.row(0).to_vec(), vec![15, 5, -15, -5]);
     assert_eq!(q.clipped, 0);
     assert!((q.to_weights()[(0, 1)] - 0.1).abs() < 1e-12 && (q.to_weights()[(0, 2)] + 0.15).abs() < 1e-12);
-}
-
-/// Conformance: one neuron driven by a known train through 4-bit weights, against a
-/// high-precision solution of the same equations on the same time grid (RK4 at 1 µs,
-/// spikes stamped at the end of the step, reset and ⌈tau_refrac/dt⌉ clamped steps).
-#[test]
-fn a_single_neuron_driven_by_a_known_train_spikes_as_the_high_precision_solution() {
-    let spikey = Analog::with_parts(Profile::spikey(), Variability::ideal()).unwrap();
-    let lif = spikey_neuron().into_model().unwrap();
-    let p = spikey_neuron().check().unwrap();
-    let w = 0.015; // level 15
-    let net = SnnNetwork::feed_forward(4, vec![(lif, Array2::from_elem((4, 1), w))], 1.0).unwrap();
-    // four inputs at 250 Hz, shifted: a 1 kHz drive in bursts
-    let trains: Vec<Vec<f64>> =
-        (0..4).map(|k| (0..40).map(|n| 2.0 + 4.0 * n as f64 + k as f64 * 0.7).collect()).collect();
-    let input = SpikeInput::new(4, 200.0, 20.0, std::slice::from_ref(&trains)).unwrap();
-    let out = run(&spikey, &net, &input, &Recording::counts_only().with_spikes(NeuronSelection::all(1)));
-    let got: Vec<f64> = out.spikes[0].times_ms[0][0].clone();
-    // reference: arrival of an input at t is at step ⌈t/dt⌉ + delay (1 ms = 10 steps)
-    let dt = 0.1;
-    let mut arrivals = vec![0.0; 2201];
-    for t in trains.iter().flatten() {
-        arrivals[spikeport_snn::timing::spike_step(*t, dt) as usize + 10] += w;
-    }
-    let (gl, sub) = (p.cm() / p.tau_m(), 100);
-    let (mut v, mut g, mut refrac, mut want) = (p.v_rest(), 0.0, 0u32, Vec::new());
-    for (k, &arr) in arrivals.iter().enumerate().take(2200) {
-        g += arr;
-        if refrac > 0 {
-            refrac -= 1;
-            v = p.v_reset();
-            g *= (-dt / p.tau_syn_e()).exp();
-            continue;
-        }
-        let h = dt / sub as f64;
-        let f = |g: f64, v: f64| (gl * (p.v_rest() - v) + g * (p.e_rev_e() - v)) / p.cm();
-        for _ in 0..sub {
-            let gh = g * (-h / 2.0 / p.tau_syn_e()).exp();
-            let g1 = g * (-h / p.tau_syn_e()).exp();
-            let k1 = f(g, v);
-            let k2 = f(gh, v + h / 2.0 * k1);
-            let k3 = f(gh, v + h / 2.0 * k2);
-            let k4 = f(g1, v + h * k3);
-            v += h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
-            g = g1;
-        }
-        if v >= p.v_thresh() {
-            want.push((k + 1) as f64 * dt);
-            v = p.v_reset();
-            refrac = 10;
-        }
-    }
-    assert!(want.len() >= 5, "the drive makes the neuron fire: {want:?}");
-    assert_eq!(got.len(), want.len(), "{got:?} vs {want:?}");
-    for (a, b) in got.iter().zip(&want) {
-        assert!((a - b).abs() <= dt + 1e-9, "spike at {a} ms vs {b} ms");
-    }
-}
-
-/// Conformance: a two-layer chain fires each layer in the update its input arrives in.
-#[test]
-fn two_layer_timing() {
-    let b = ideal_brainscales();
-    let dt = b.info().dt_ms;
-    let lif = brainscales_neuron().tau_refrac(5.0).into_model().unwrap();
-    for delay in [1.0, 3.0] {
-        let net = SnnNetwork::feed_forward(
-            2,
-            vec![(lif, array![[1.0, 0.0], [0.0, 0.0]]), (lif, array![[1.0], [0.5]])],
-            delay,
-        )
-        .unwrap();
-        let input = SpikeInput::new(2, 20.0, 10.0, &[vec![vec![3.0], vec![]]]).unwrap();
-        let rec = Recording::counts_only()
-            .with_spikes(NeuronSelection::all(1))
-            .with_spikes(NeuronSelection::all(2));
-        let out = run(&b, &net, &input, &rec);
-        let (s_in, d) = ((3.0 / dt).round() as usize, spikeport_snn::timing::delay_steps(delay, dt));
-        let first = |times: &[f64]| (times[0] / dt).round() as usize;
-        assert_eq!(first(&out.spikes[0].times_ms[0][0]), s_in + d + 1, "delay {delay}");
-        assert!(out.spikes[0].times_ms[0][1].is_empty());
-        assert_eq!(first(&out.spikes[1].times_ms[0][0]), s_in + 2 * (d + 1), "delay {delay}");
-        let n1 = out.activity.spikes[1];
-        assert_eq!(out.activity.spikes[0], 1);
-        assert_eq!(out.activity.synaptic_events, vec![1, n1]);
-        assert_eq!(u64::from(out.counts[1].sum()), n1);
-    }
-}
-
-/// Conformance: the readout window [−pause/2, duration + pause/2).
-#[test]
-fn readout_window() {
-    let b = ideal_brainscales();
-    let dt = b.info().dt_ms;
-    let lif = brainscales_neuron().tau_refrac(50.0).into_model().unwrap();
-    let net = SnnNetwork::feed_forward(2, vec![(lif, array![[1.0, 0.0], [0.0, 1.0]])], 6.0).unwrap();
-    let t_in = [18.0 - dt, 19.0 - dt]; // stamps 24 and 25 ms
-    let input = SpikeInput::new(2, 20.0, 10.0, &[vec![vec![t_in[0]], vec![t_in[1]]]]).unwrap();
-    let rec = Recording::counts_only().with_spikes(NeuronSelection::all(1)).with_checkpoints(5.0);
-    let out = run(&b, &net, &input, &rec);
-    let times = &out.spikes[0].times_ms[0];
-    assert!((times[0][0] - 24.0).abs() < 1e-9 && (times[1][0] - 25.0).abs() < 1e-9, "{times:?}");
-    assert_eq!(out.counts[1].row(0).to_vec(), vec![1, 0], "stamp 25 ms is outside [-5, 25)");
-    assert_eq!(out.activity.spikes[1], 2);
-    let cp = out.checkpoints.as_ref().unwrap();
-    assert_eq!(cp.times_ms, vec![5.0, 10.0, 15.0, 20.0, 25.0]);
-    assert!(cp.counts[..4].iter().all(|c| c.sum() == 0));
-    assert_eq!(cp.counts[4], out.counts[1], "the last checkpoint equals the final counts");
-    // membrane traces are not offered
-    let rec = Recording::counts_only().with_membrane(NeuronSelection::all(1));
-    let mut dep = b.deploy(&net, 0).unwrap();
-    assert!(matches!(b.run(&mut dep, &input, &rec), Err(BackendError::Unsupported { .. })));
 }
 
 #[test]

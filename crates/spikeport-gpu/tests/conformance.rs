@@ -1,141 +1,139 @@
-//! The conformance suite of the CPU backends (`spikeport-cpu/tests/conformance/bodies.rs`,
-//! the same test bodies) run against the GPU backend with its declared tolerance, plus
-//! the GPU's own configuration checks. Without a Vulkan adapter every test prints that
-//! it skips (and fails under `CI=true`).
+//! The conformance suite of `spikeport-conformance` on the GPU backend, plus the GPU's
+//! own configuration checks. Without a Vulkan adapter every test prints that it skips
+//! (and fails under `CI=true`).
 //!
-//! | instance | backend | dt | tolerance |
-//! |---|---|---|---|
-//! | `gpu` | `Gpu::new(1.0)` | 1 ms | `GPU_TOL` |
-//! | `gpu_genn` | `Gpu::new(1.0)` with GeNN's held-current step | 1 ms | `GPU_GENN_TOL` |
+//! | module | backend | dt |
+//! |---|---|---|
+//! | `gpu` | `Gpu::new(1.0)` (held-conductance step) | 1 ms |
+//! | `gpu_genn` | `Gpu::new(1.0)` with GeNN's held-current step | 1 ms |
+//!
+//! The tolerances are measured (`cargo test -p spikeport-gpu --test conformance --
+//! --nocapture` prints every measured deviation next to its tolerance) and set a little
+//! above the measurement.
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "../../spikeport-cpu/tests/common/mod.rs"]
-mod common;
 mod gpu_common;
 
-use common::*;
-use ndarray::{array, s, Array2};
-use spikeport_snn::timing::delay_steps;
-use spikeport_snn::{
-    Backend, BackendError, Encoder, IfCondExpParams, IfCurrDeltaSubParams, IfCurrExpParams, ImageBoundary,
-    NeuronSelection, Population, Projection, Recording, RunOutput, SnnError, SnnNetwork, SpikeInput,
-};
+use spikeport_conformance::{Body, Difference, Fixture, KernelCheck, KernelKind, Limit, Tolerances};
+use spikeport_gpu::{CondExpStep, Gpu, GpuError};
+use spikeport_snn::{Backend, BackendError, Counter, DynBackend, Encoder, Recording};
 
-/// Everything of a run except the timings and the GPU's chunk/submission counters, which
-/// differ from run to run or with the chunking.
-fn without_timings(mut out: RunOutput) -> RunOutput {
-    out.activity.wall_time_s = 0.0;
-    out.activity.hardware_time_s = 0.0;
-    out.activity.counters.clear();
-    out
+/// Extra room for drivers other than lavapipe, mV: Vulkan allows a multiply and an add to be
+/// fused and division to be within 2.5 ulp. On lavapipe (llvmpipe) the traces are
+/// bit-identical to `Fast` and to the hand-stepped kernel (measured), so there is none.
+fn driver_slack_mv() -> f64 {
+    match gpu_common::gpu() {
+        Some(g) if !g.adapter().summary().contains("llvmpipe") => 1e-3,
+        _ => 0.0,
+    }
 }
 
-fn run<B: Backend>(b: &B, net: &SnnNetwork, input: &SpikeInput, rec: &Recording) -> RunOutput
-where
-    B::Deployment: spikeport_snn::Deployed,
-{
-    let mut dep = b.deploy(net, 0).unwrap();
-    b.run(&mut dep, input, rec).unwrap()
-}
-
-#[path = "../../spikeport-cpu/tests/conformance/bodies.rs"]
-mod bodies;
-
-/// The GPU at 1 ms (held-conductance step, f32): the same operations as `Fast`'s kernel;
-/// a Vulkan driver may fuse multiply-adds or divide less exactly, so the trace against
-/// the hand-stepped `spikeport-lif` kernel is allowed 1e-3 mV (measured on lavapipe: see
-/// `docs/backends/gpu.md`); against the high-precision solution as `Fast`.
-const GPU_TOL: Tolerance = Tolerance {
-    cond_trace_mv: 0.012,
-    curr_trace_mv: 1e-4,
-    spike_steps: Some(0),
-    spike_count_rel: 0.0,
-    kernel_mv: 1e-3,
-    kernel: KernelKind::ExpEulerF32,
-};
-
-/// The GPU with GeNN's held-current step: as `Fast` with that step.
-const GPU_GENN_TOL: Tolerance = Tolerance {
-    cond_trace_mv: 1.5,
-    curr_trace_mv: 1e-4,
-    spike_steps: None,
-    spike_count_rel: 0.2,
-    kernel_mv: 1e-3,
-    kernel: KernelKind::ExactF32,
-};
-
-/// Instantiate every body for one GPU configuration (`$make` maps the shared device).
-macro_rules! conformance {
-    ($name:ident, $make:expr, $tol:expr) => {
-        mod $name {
-            use super::*;
-            use spikeport_gpu::Gpu;
-
-            fn backend() -> Option<Gpu> {
-                let make: fn(Gpu) -> Gpu = $make;
-                gpu_common::gpu().map(make)
-            }
-
-            macro_rules! body {
-                ($test:ident) => {
-                    #[test]
-                    fn $test() {
-                        let Some(b) = backend() else { return };
-                        bodies::$test(&b, &$tol);
-                    }
-                };
-            }
-
-            body!(cond_exp_subthreshold_trace);
-            body!(cond_exp_driven_spike_times);
-            body!(curr_exp_closed_form);
-            body!(delta_sub_reset_by_subtraction);
-            body!(two_layer_timing);
-            body!(readout_window);
-            body!(checkpoints_accumulate);
-            body!(deterministic_across_seeds_threads_batches);
-            body!(continuous_boundary);
-            body!(recording_shapes);
-            body!(activity_counters);
-            body!(update_weights);
-            body!(all_models_and_recurrence);
-
-            #[test]
-            fn errors() {
-                let Some(b) = backend() else { return };
-                bodies::errors(
-                    &b,
-                    &b.clone().with_max_batch(2).unwrap(),
-                    &b.clone().with_memory_limit(20_000),
-                    &b.clone().with_models(&[spikeport_snn::ModelKind::IfCurrExp]),
-                );
-                // a time step that does not divide the image period
-                let odd = b.clone().with_dt(0.7).unwrap();
-                let net = random_chain(&[6, 4, 2], 3);
-                let mut dep = odd.deploy(&net, 0).unwrap();
-                let input =
-                    Encoder::regular(100.0, 20.0, 10.0).unwrap().encode(random_images(1, 6, 1).view()).unwrap();
-                let err = odd.run(&mut dep, &input, &Recording::counts_only()).unwrap_err();
-                assert!(matches!(err, BackendError::InvalidInput { .. }), "{err}");
-                for bad in [0.0, -1.0, f64::NAN] {
-                    assert!(matches!(b.clone().with_dt(bad), Err(spikeport_gpu::GpuError::Snn(_))));
-                }
-                for (name, r) in [
-                    ("max_batch", b.clone().with_max_batch(0).err()),
-                    ("chunk_images", b.clone().with_chunk_images(0).err()),
-                    ("steps_per_submit", b.clone().with_steps_per_submit(0).err()),
-                    ("max_buffer_bytes", b.clone().with_max_buffer_bytes(8).err()),
-                ] {
-                    assert!(
-                        matches!(r, Some(spikeport_gpu::GpuError::InvalidArgument { name: n, .. }) if n == name),
-                        "{name}: {r:?}"
-                    );
-                }
-            }
-        }
+/// A fixture for the shared device configured by `configure`, or a skipped one without an
+/// adapter. Known deviations of both configurations: see
+/// `/work/notes/conformance_findings.md` #2.
+fn gpu_fixture(name: &str, configure: fn(Gpu) -> Gpu, tolerances: Tolerances) -> Fixture {
+    let Some(gpu) = gpu_common::gpu() else {
+        return Fixture::skipped(name, "no Vulkan adapter");
     };
+    let gpu = configure(gpu);
+    let limited = gpu.clone();
+    Fixture::new(name, gpu.dt_ms(), move |_| Box::new(gpu.clone()) as Box<dyn DynBackend>)
+        .with_tolerances(tolerances)
+        .with_volatile_counters(&[Counter::GpuChunks, Counter::GpuSubmissions])
+        .by_design(Difference::SinglePrecision, "f32 state and weights, as Fast")
+        .known_deviation(
+            Body::ActivityCounters,
+            "Activity::run_bio_ms is 0 instead of the run's span (150 ms for 3 images of 50 ms on one copy)",
+        )
+        .known_deviation(
+            Body::NetworkCopies,
+            "Activity::run_bio_ms is 0 instead of ⌈7/3⌉ × 50 ms on 3 copies; a copy layout beyond the \
+             deployment's copies (SpikeInput::with_copies(3, 7) on 3 copies) is accepted instead of \
+             InvalidInput; several copies under Continuous answer Unsupported although the platform \
+             lists the boundary",
+        )
+        .with_limits(move |limit| {
+            let g = limited.clone();
+            Some(match limit {
+                Limit::MaxBatch(n) => Box::new(g.with_max_batch(*n).unwrap()) as Box<dyn DynBackend>,
+                Limit::MemoryBytes(n) => Box::new(g.with_memory_limit(*n)),
+                Limit::Models(m) => Box::new(g.with_models(m)),
+            })
+        })
 }
 
-conformance!(gpu, |g| g, GPU_TOL);
-conformance!(gpu_genn, |g| g.with_cond_exp_step(spikeport_gpu::CondExpStep::GennHeldCurrent), GPU_GENN_TOL);
+/// The GPU at 1 ms (held-conductance step, f32): the same operations as `Fast`'s kernel.
+/// Measured on lavapipe: 8.6e-3 mV on the subthreshold trace, 6.2e-6 mV on IF_curr_exp, 0
+/// on IF_curr_delta_sub and against the hand-stepped kernel (bit-identical to `Fast`); the
+/// driven neuron's 142 stamps equal the high-precision solution's. Other drivers get
+/// [`driver_slack_mv`] more.
+fn gpu() -> Fixture {
+    let slack = driver_slack_mv();
+    gpu_fixture(
+        "GPU 1 ms",
+        |g| g,
+        Tolerances {
+            cond_trace_mv: 0.01 + slack,
+            curr_trace_mv: 1e-5 + slack,
+            kernel: Some(KernelCheck { kind: KernelKind::ExpEulerF32, max_mv: slack }),
+            ..Tolerances::EXACT
+        },
+    )
+    .by_design(Difference::Integration, "one held-conductance exact step per dt")
+}
+
+/// The GPU with GeNN's held-current step: as `Fast` with that step. Measured on lavapipe:
+/// 1.149 mV on the subthreshold trace, 166 spikes instead of 142 over the driven second
+/// (+16.9 %), 6.2e-6 mV on IF_curr_exp, 0 against the hand-stepped kernel.
+fn gpu_genn() -> Fixture {
+    let slack = driver_slack_mv();
+    gpu_fixture(
+        "GPU 1 ms, GeNN step",
+        |g| g.with_cond_exp_step(CondExpStep::GennHeldCurrent),
+        Tolerances {
+            cond_trace_mv: 1.3 + slack,
+            curr_trace_mv: 1e-5 + slack,
+            driven_spike_steps: None,
+            driven_count_rel: 0.19,
+            kernel: Some(KernelCheck { kind: KernelKind::ExactF32, max_mv: slack }),
+            ..Tolerances::EXACT
+        },
+    )
+    .by_design(Difference::Integration, "GeNN's held-current step: first order in dt / tau_syn")
+}
+
+mod gpu {
+    spikeport_conformance::conformance_suite!(super::gpu());
+}
+mod gpu_genn {
+    spikeport_conformance::conformance_suite!(super::gpu_genn());
+}
+
+/// Invalid settings are typed errors; a step that does not divide the image period is
+/// refused at the run.
+#[test]
+fn invalid_settings_are_errors() {
+    let Some(b) = gpu_common::gpu() else { return };
+    let odd = b.clone().with_dt(0.7).unwrap();
+    let fx = gpu();
+    let net = spikeport_conformance::nets::grid_chain(&fx, &[6, 4, 2], 3);
+    let mut dep = odd.deploy(&net, 0).unwrap();
+    let input = Encoder::regular(100.0, 20.0, 10.0)
+        .unwrap()
+        .encode(spikeport_conformance::nets::random_images(1, 6, 1).view())
+        .unwrap();
+    let err = odd.run(&mut dep, &input, &Recording::counts_only()).unwrap_err();
+    assert!(matches!(err, BackendError::InvalidInput { .. }), "{err}");
+    for bad in [0.0, -1.0, f64::NAN] {
+        assert!(matches!(b.clone().with_dt(bad), Err(GpuError::Snn(_))));
+    }
+    for (name, r) in [
+        ("max_batch", b.clone().with_max_batch(0).err()),
+        ("chunk_images", b.clone().with_chunk_images(0).err()),
+        ("steps_per_submit", b.clone().with_steps_per_submit(0).err()),
+        ("max_buffer_bytes", b.clone().with_max_buffer_bytes(8).err()),
+    ] {
+        assert!(matches!(r, Some(GpuError::InvalidArgument { name: n, .. }) if n == name), "{name}: {r:?}");
+    }
+}
