@@ -35,13 +35,13 @@ use spikeport::data::{Dataset, Mnist};
 use spikeport::experiment::{run_as_is, unknown, ExperimentError};
 use spikeport::io::{load_model, onnx::default_preprocessing, LoadedModel};
 use spikeport::registry::{platform, Family, PLATFORMS};
-use spikeport::snn::{Encoder, SnnNetwork};
+use spikeport::snn::{Encoder, ImageBoundary, SnnNetwork};
 
 const USAGE: &str =
     "usage: paper_benchmark [--networks a,b] [--backends fast,fast-genn,gpu,reference,reference-01ms,spinnaker,spikey,brainscales,..] [--images N] \
 [--reference-images N] [--conversion paper|per-layer|both] [--max-weight W] [--max-freq HZ] \
 [--sweep-freqs HZ,HZ,..] [--per-layer-freq HZ] [--calibration-images N] [--batch N] [--threads N] \
-[--json PATH] [--csv PATH] [--model PATH.onnx|.npz|.nir ...]";
+[--presentation paper|continuous|reset] [--json PATH] [--csv PATH] [--model PATH.onnx|.npz|.nir ...]";
 
 struct Args {
     networks: Vec<String>,
@@ -60,6 +60,7 @@ struct Args {
     threads: Option<usize>,
     json: Option<PathBuf>,
     csv: Option<PathBuf>,
+    boundary: Option<ImageBoundary>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -79,6 +80,7 @@ fn parse_args() -> Result<Args, String> {
         threads: None,
         json: None,
         csv: None,
+        boundary: None,
     };
     let mut networks_given = false;
     let mut it = std::env::args().skip(1);
@@ -129,6 +131,18 @@ fn parse_args() -> Result<Args, String> {
                     Some("both") => vec![ConversionKind::Paper, ConversionKind::PerLayer],
                     other => {
                         return Err(format!("--conversion: expected paper, per-layer or both, got {other:?}"))
+                    }
+                }
+            }
+            "--presentation" => {
+                a.boundary = match it.next().as_deref() {
+                    Some("paper") => None,
+                    Some("continuous") => Some(ImageBoundary::Continuous),
+                    Some("reset") => Some(ImageBoundary::Reset),
+                    other => {
+                        return Err(format!(
+                            "--presentation: expected paper, continuous or reset, got {other:?}"
+                        ))
                     }
                 }
             }
@@ -251,6 +265,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         per_layer_freq_hz: args.per_layer_freq,
         calibration_images: args.calibration_images,
         batch: args.batch,
+        boundary: args.boundary,
     };
     let mut pb: Option<ProgressBar> = None;
     let records = run_benchmark(&spec, &anns, &mnist, &mut |e| match e {

@@ -21,6 +21,10 @@ use crate::mapping::{check_fit_for, quantise, Quantised, Requirements};
 use crate::run::{ChipRun, CopyRun, ProjRun};
 use crate::Analog;
 
+/// Longest delay the emulation holds, steps of the integration (10 s of biology at 0.1 ms):
+/// the converted networks use 1 ms; the chips' delays are not configurable at all.
+const MAX_DELAY_STEPS: usize = 100_000;
+
 /// Most bytes a run may allocate for its outputs and one tile's working memory, 2 GiB.
 const MEMORY_LIMIT_BYTES: usize = 2 << 30;
 
@@ -256,6 +260,19 @@ impl Backend for Analog {
     /// weight updates land on the same chip), synapse losses, and 4-bit quantisation.
     fn map(&self, net: &SnnNetwork, placement: Placement) -> Result<AnalogDeployment, BackendError> {
         let requirements = check_fit_for(net, &self.profile, placement.copies)?;
+        for (k, p) in net.projections().iter().enumerate() {
+            let steps = delay_steps(p.delay_ms, self.profile.step_ms);
+            if steps > MAX_DELAY_STEPS {
+                return Err(BackendError::unsupported(
+                    &self.profile.name,
+                    format!(
+                        "a delay of {} ms (projection {k}): the emulation holds delays up to {} ms",
+                        p.delay_ms,
+                        MAX_DELAY_STEPS as f64 * self.profile.step_ms
+                    ),
+                ));
+            }
+        }
         let copies = (0..placement.copies).map(|c| self.draw_copy(net, placement.seed, c)).collect();
         let quantised =
             net.projections().iter().map(|p| quantise(p.weights.view(), self.profile.weights)).collect();

@@ -77,7 +77,7 @@ impl TileSimulator for ChipRun<'_> {
             .iter()
             .flatten()
             .next()
-            .map_or(1, |c| c.projs.iter().map(|p| p.delay).max().unwrap_or(1) + 2);
+            .map_or(1, |c| c.projs.iter().map(|p| p.delay).max().unwrap_or(1).saturating_add(2));
         let neurons: usize = self.sizes.iter().sum();
         let state = neurons.saturating_mul(8 * (2 * ring + 8));
         let images = lanes.saturating_mul(per_lane);

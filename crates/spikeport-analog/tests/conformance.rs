@@ -14,7 +14,7 @@
 #![allow(clippy::unwrap_used)]
 
 use spikeport_analog::{Analog, Mismatch, Noise, Profile, Variability};
-use spikeport_conformance::{Body, Constraints, Difference, Feature, Fixture, Mode, Tolerances};
+use spikeport_conformance::{Constraints, Difference, Feature, Fixture, Mode, Tolerances};
 use spikeport_snn::{DynBackend, ModelKind};
 
 /// The variability a body's mode asks for: the calibrated chip with the default noise,
@@ -52,12 +52,6 @@ fn analog(name: &str, profile: fn() -> Profile, tolerances: Tolerances) -> Fixtu
         "fixed-pattern mismatch of neuron parameters and synapse gains per seed and copy",
     )
     .by_design(Difference::WeightQuantisation, "4-bit weights")
-    .known_deviation(
-        Body::AbsurdRequests,
-        "a delay of 1e300 ms panics (usize overflow in the run's ring length, \
-         spikeport-analog/src/run.rs:80) instead of a typed error; \
-         see /work/notes/conformance_findings.md #1",
-    )
 }
 
 fn spikey() -> Fixture {

@@ -3,8 +3,8 @@
 //! one [`Record`] per cell. `examples/paper_benchmark.rs` is its command line.
 //!
 //! Per platform (Ostrau et al. 2020; DESIGN.md §4): every non-reference platform sweeps the
-//! weight scale (the digital grid, [`DIGITAL_SWEEP_US`](crate::registry::DIGITAL_SWEEP_US))
-//! on itself, on training images; the `reference` platforms reuse the scale swept on the
+//! weight scale (its own grid, [`Platform::sweep_us`](crate::registry::Platform)) on itself,
+//! on training images; the `reference` platforms reuse the scale swept on the
 //! first other platform of the list, since a sweep on the accurate simulator would cost more
 //! than the run; the analog platforms run their own paper setting (neuron, input).
 
@@ -12,7 +12,7 @@ use spikeport_ann::Model;
 use spikeport_bench::{run_cell, BackendSetup, BenchError, Conversion, Progress, Record};
 use spikeport_convert::{ConvertError, SweepSettings, DEFAULT_PERCENTILE};
 use spikeport_data::Mnist;
-use spikeport_snn::{BackendError, Encoder, IfCurrDeltaSubParams};
+use spikeport_snn::{BackendError, IfCurrDeltaSubParams, ImageBoundary};
 
 use crate::experiment::{unknown, ExperimentError};
 use crate::registry::{deployment_for, platform, Family, PLATFORMS};
@@ -60,6 +60,9 @@ pub struct BenchmarkSpec {
     pub calibration_images: usize,
     /// Images per simulated batch.
     pub batch: usize,
+    /// How state carries between images: `None` keeps each platform's paper setting (images
+    /// back to back, `Continuous`, on the digital platforms; from rest on the analog ones).
+    pub boundary: Option<ImageBoundary>,
 }
 
 /// Input rate of the per-layer conversion unless told otherwise, Hz.
@@ -81,6 +84,7 @@ impl BenchmarkSpec {
             per_layer_freq_hz: Some(DEFAULT_PER_LAYER_FREQ_HZ),
             calibration_images: 500,
             batch: 500,
+            boundary: None,
         }
     }
 
@@ -155,7 +159,6 @@ pub fn run_benchmark(
 ) -> Result<Vec<Record>, ExperimentError> {
     spec.check()?;
     let test = mnist.test.take(spec.images.min(mnist.test.len()))?;
-    let encoder = Encoder::paper_digital().with_max_freq(spec.max_freq_hz)?;
     let mut records = Vec::new();
     for (name, model) in models {
         for &conv in &spec.conversions {
@@ -181,7 +184,7 @@ pub fn run_benchmark(
                     (_, Some(max_weight)) => Conversion::Global { max_weight },
                     (_, None) => Conversion::Sweep {
                         settings: SweepSettings {
-                            max_weights: crate::registry::DIGITAL_SWEEP_US.to_vec(),
+                            max_weights: platform.sweep_us.clone(),
                             max_freqs_hz: spec.sweep_freqs_hz.clone(),
                             seed: 0,
                         },
@@ -193,12 +196,16 @@ pub fn run_benchmark(
                     other => format!("{pname} ({})", other.name()),
                 };
                 // the analog platforms run their own paper settings
+                let presentation = match spec.boundary {
+                    Some(b) => platform.encoder.with_boundary(b),
+                    None => platform.encoder,
+                };
                 let cell_encoder = match (conv, spec.per_layer_freq_hz) {
-                    _ if platform.family == Family::Analog => platform.encoder,
-                    (ConversionKind::PerLayer, Some(f)) => encoder.with_max_freq(f)?,
-                    (ConversionKind::PerLayer, None) => encoder,
-                    _ if is_reference => encoder.with_max_freq(chosen_freq)?,
-                    _ => encoder,
+                    _ if platform.family == Family::Analog => presentation,
+                    (ConversionKind::PerLayer, Some(f)) => presentation.with_max_freq(f)?,
+                    (ConversionKind::PerLayer, None) => presentation.with_max_freq(spec.max_freq_hz)?,
+                    _ if is_reference => presentation.with_max_freq(chosen_freq)?,
+                    _ => presentation.with_max_freq(spec.max_freq_hz)?,
                 };
                 let (copies, settings) = deployment_for(&platform, name);
                 let backend = match platform.backend_for(&settings) {

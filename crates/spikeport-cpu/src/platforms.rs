@@ -11,7 +11,7 @@ use spikeport_platform::{
     hil_on_presentation, snabsuite_deployment, DeploymentSettings, Family, PaperDeployment, Platform, Timing,
     DIGITAL_SWEEP_US,
 };
-use spikeport_snn::{BackendError, DynBackend, Encoder, IfCondExpParams};
+use spikeport_snn::{BackendError, DynBackend, Encoder, IfCondExpParams, ImageBoundary};
 
 use crate::{CondExpStep, Fast, Reference};
 
@@ -127,7 +127,8 @@ pub fn platforms() -> Vec<Platform> {
         Ok(m) => m,
         Err(_) => unreachable!("the paper's digital neuron is valid (tested)"),
     };
-    let digital = Encoder::paper_digital();
+    // images back to back, as SNABSuite presents them (one network copy's share per run)
+    let digital = Encoder::paper_digital().with_boundary(ImageBoundary::Continuous);
     let reference = |name: &'static str, dt: f64, what: &str| {
         Platform::new(name, what, Family::Reference, lif, digital, move |s: &DeploymentSettings| {
             no_settings(name, s)?;

@@ -9,7 +9,7 @@ use spikeport_platform::{
     hil_on_presentation, snabsuite_deployment, Capacity, DeploymentSettings, Family, PaperDeployment,
     Platform, Timing, DIGITAL_SWEEP_US,
 };
-use spikeport_snn::{BackendError, DynBackend, Encoder, IfCondExpParams};
+use spikeport_snn::{BackendError, DynBackend, Encoder, IfCondExpParams, ImageBoundary};
 
 use crate::{Gpu, GpuError};
 
@@ -88,7 +88,8 @@ pub fn platforms() -> Vec<Platform> {
         Ok(m) => m,
         Err(_) => unreachable!("the paper's digital neuron is valid (tested)"),
     };
-    let digital = Encoder::paper_digital();
+    // images back to back, as SNABSuite presents them (one network copy's share per run)
+    let digital = Encoder::paper_digital().with_boundary(ImageBoundary::Continuous);
     vec![Platform::new(
         "gpu",
         "GeNN-like simulator as WGSL kernels on the best Vulkan adapter (Fast's semantics)",

@@ -15,7 +15,7 @@
 
 mod gpu_common;
 
-use spikeport_conformance::{Body, Difference, Fixture, KernelCheck, KernelKind, Limit, Tolerances};
+use spikeport_conformance::{Difference, Fixture, KernelCheck, KernelKind, Limit, Tolerances};
 use spikeport_gpu::{CondExpStep, Gpu, GpuError};
 use spikeport_snn::{Backend, BackendError, Counter, DynBackend, Encoder, Recording};
 
@@ -42,17 +42,6 @@ fn gpu_fixture(name: &str, configure: fn(Gpu) -> Gpu, tolerances: Tolerances) ->
         .with_tolerances(tolerances)
         .with_volatile_counters(&[Counter::GpuChunks, Counter::GpuSubmissions])
         .by_design(Difference::SinglePrecision, "f32 state and weights, as Fast")
-        .known_deviation(
-            Body::ActivityCounters,
-            "Activity::run_bio_ms is 0 instead of the run's span (150 ms for 3 images of 50 ms on one copy)",
-        )
-        .known_deviation(
-            Body::NetworkCopies,
-            "Activity::run_bio_ms is 0 instead of ⌈7/3⌉ × 50 ms on 3 copies; a copy layout beyond the \
-             deployment's copies (SpikeInput::with_copies(3, 7) on 3 copies) is accepted instead of \
-             InvalidInput; several copies under Continuous answer Unsupported although the platform \
-             lists the boundary",
-        )
         .with_limits(move |limit| {
             let g = limited.clone();
             Some(match limit {

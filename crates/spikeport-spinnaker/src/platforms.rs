@@ -9,7 +9,7 @@ use spikeport_platform::{
     hil_on_presentation, snabsuite_deployment, DeploymentSettings, Family, PaperDeployment, Platform, Timing,
     DIGITAL_SWEEP_US,
 };
-use spikeport_snn::{BackendError, DynBackend, Encoder, IfCondExpParams};
+use spikeport_snn::{BackendError, DynBackend, Encoder, IfCondExpParams, ImageBoundary};
 
 use crate::machine::{Board, SpinnakerConfig};
 use crate::Spinnaker;
@@ -44,7 +44,8 @@ fn platform(name: &'static str, board: Board, energy: Profile, what: &str) -> Pl
         Ok(m) => m,
         Err(_) => unreachable!("the paper's digital neuron is valid (tested)"),
     };
-    let digital = Encoder::paper_digital();
+    // images back to back, as SNABSuite presents them (one network copy's share per run)
+    let digital = Encoder::paper_digital().with_boundary(ImageBoundary::Continuous);
     Platform::new(name, what, Family::Digital, lif, digital, move |s: &DeploymentSettings| {
         let mut cfg = match board {
             Board::Spinn3 => SpinnakerConfig::spinn3(),
