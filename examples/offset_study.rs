@@ -99,6 +99,8 @@ fn setup(max_weight: Option<f64>) -> Result<BackendSetup, Box<dyn Error>> {
         timing: spikeport::platform::Timing::Host,
         capacity: spikeport::platform::Capacity::Backend,
         copies: spikeport::bench::Copies::One,
+        keep_predictions: false,
+        priced_images: None,
     })
 }
 

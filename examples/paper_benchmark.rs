@@ -27,7 +27,8 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use spikeport::ann::{load_zoo, Model, ZOO_NAMES};
-use spikeport::bench::{markdown_table, platform_table, write_csv, write_json};
+use spikeport::bench::report::write_atomic;
+use spikeport::bench::{markdown_table, platform_table, predictions_csv, write_csv, write_json};
 use spikeport::benchmark::{
     run_benchmark, BenchmarkEvent, BenchmarkSpec, ConversionKind, DEFAULT_PER_LAYER_FREQ_HZ,
 };
@@ -41,7 +42,7 @@ const USAGE: &str =
     "usage: paper_benchmark [--networks a,b] [--backends fast,fast-genn,gpu,reference,reference-01ms,spinnaker,spikey,brainscales,..] [--images N] \
 [--reference-images N] [--conversion paper|per-layer|both] [--max-weight W] [--max-freq HZ] \
 [--sweep-freqs HZ,HZ,..] [--per-layer-freq HZ] [--calibration-images N] [--batch N] [--threads N] \
-[--presentation paper|continuous|reset] [--json PATH] [--csv PATH] [--model PATH.onnx|.npz|.nir ...]";
+[--presentation paper|continuous|reset] [--predictions PATH.csv] [--json PATH] [--csv PATH] [--model PATH.onnx|.npz|.nir ...]";
 
 struct Args {
     networks: Vec<String>,
@@ -61,6 +62,7 @@ struct Args {
     json: Option<PathBuf>,
     csv: Option<PathBuf>,
     boundary: Option<ImageBoundary>,
+    predictions: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -81,6 +83,7 @@ fn parse_args() -> Result<Args, String> {
         json: None,
         csv: None,
         boundary: None,
+        predictions: None,
     };
     let mut networks_given = false;
     let mut it = std::env::args().skip(1);
@@ -146,6 +149,7 @@ fn parse_args() -> Result<Args, String> {
                     }
                 }
             }
+            "--predictions" => a.predictions = Some(it.next().ok_or("--predictions needs a path")?.into()),
             "--json" => a.json = Some(it.next().ok_or("--json needs a path")?.into()),
             "--csv" => a.csv = Some(it.next().ok_or("--csv needs a path")?.into()),
             "-h" | "--help" => return Err(USAGE.into()),
@@ -266,9 +270,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         calibration_images: args.calibration_images,
         batch: args.batch,
         boundary: args.boundary,
+        keep_predictions: args.predictions.is_some(),
     };
     let mut pb: Option<ProgressBar> = None;
-    let records = run_benchmark(&spec, &anns, &mnist, &mut |e| match e {
+    let mut records = run_benchmark(&spec, &anns, &mnist, &mut |e| match e {
         BenchmarkEvent::CellStarted { network, label, images } => {
             pb = Some(bar(images as u64, format!("{network} on {label}")));
         }
@@ -317,6 +322,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|a| format!("{:.0} ms: {:.1}", a.t_ms, a.snn_accuracy_pct))
             .collect();
         println!("  {} / {}: {}", r.network, r.backend, curve.join(", "));
+    }
+    if let Some(p) = &args.predictions {
+        write_atomic(p, predictions_csv(&records).as_bytes())?;
+        println!("wrote {}", p.display());
+        records.iter_mut().for_each(|r| r.predictions.clear());
     }
     if let Some(p) = &args.json {
         write_json(p, &records)?;

@@ -6,7 +6,7 @@
 //! JSON-lines file that lets an interrupted run resume.
 //!
 //! ```text
-//! cargo run --release --example paper_table                          # the default (about 20 min on 2 cores)
+//! cargo run --release --example paper_table                          # the default (about 30 min on 2 cores)
 //! cargo run --release --example paper_table -- --resume              # skip the cells already in the .jsonl file
 //! cargo run --release --example paper_table -- --networks spikey-net,nas63 --images 2000 --out /tmp/t.md
 //! ```
@@ -16,12 +16,14 @@ use std::time::Instant;
 
 use spikeport::bench::report::write_atomic;
 use spikeport::data::Mnist;
-use spikeport::plot::{accuracy_vs_time, energy_vs_accuracy};
-use spikeport::table::{energy_points, records, results_markdown, run_table_to_file, Outcome, TableConfig};
+use spikeport::plot::{accuracy_vs_time, energy_vs_accuracy, energy_vs_copies};
+use spikeport::table::{
+    copies_series, energy_points, records, results_markdown, run_table_to_file, Outcome, TableConfig,
+};
 
 const USAGE: &str =
     "usage: paper_table [--networks a,b] [--platforms a,b] [--images N] [--reference-images N] \
-[--hardware-images N] [--hil-epochs N] [--hil-train-images N] [--no-hil] [--out PATH.md] [--json PATH] \
+[--gpu-images N] [--hardware-images N] [--hil-epochs N] [--hil-train-images N] [--no-hil] [--out PATH.md] [--json PATH] \
 [--cells PATH.jsonl] [--resume] [--threads N]";
 
 struct Args {
@@ -52,6 +54,7 @@ fn parse() -> Result<Args, String> {
             "--images" => a.cfg.images = num(value()?)?,
             "--reference-images" => a.cfg.reference_images = num(value()?)?,
             "--hardware-images" => a.cfg.hardware_images = num(value()?)?,
+            "--gpu-images" => a.cfg.gpu_images = num(value()?)?,
             "--hil-epochs" => a.cfg.hil.epochs = num(value()?)?,
             "--hil-train-images" => a.cfg.hil.train_images = num(value()?)?,
             "--no-hil" => a.cfg.hil.enabled = false,
@@ -124,11 +127,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         cell_s
     ));
     doc.push_str(&format!(
-        "Setting: `{}` test images on the software simulators, `{}` on the reference simulator, `{}` on the \
-         hardware models; weight scales swept per platform on training images; HIL: {} epoch(s) on {} training \
-         images on the same chip (seed {}).\n\n",
+        "Setting: `{}` test images on the software simulators, `{}` on the reference simulator, `{}` on the GPU, \
+         `{}` on the hardware models; weight scales swept per platform on training images; HIL: {} epoch(s) on {} \
+         training images on the same chip (seed {}).\n\n",
         args.cfg.images,
         args.cfg.reference_images,
+        args.cfg.gpu_images,
         args.cfg.hardware_images,
         args.cfg.hil.epochs,
         args.cfg.hil.train_images,
@@ -141,10 +145,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let recs = records(&cells);
     let avt = accuracy_vs_time(&recs, &fig_dir.join("accuracy_vs_time"))?;
     let eva = energy_vs_accuracy(&energy_points(&cells), &fig_dir.join("energy_vs_accuracy"))?;
+    let evc = energy_vs_copies(&copies_series(&cells), &fig_dir.join("energy_vs_copies"))?;
     doc.push_str("\n## Figures\n\n");
     for (w, what) in [
         (&avt, "Accuracy vs simulated time per image"),
-        (&eva, "Energy per inference vs accuracy (before HIL)"),
+        (&eva, "Energy per inference vs accuracy (before HIL, at the cells' settings)"),
+        (&evc, "Energy per inference vs network copies per run (the paper's sweep over parallelism)"),
     ] {
         let rel = |p: &std::path::Path| {
             p.file_name().map(|f| format!("figures/{}", f.to_string_lossy())).unwrap_or_default()

@@ -120,3 +120,42 @@ fn an_onnx_model_runs_from_the_command_line() {
     let o = spikeport(&["run", "--model", "missing.onnx", "--images", "1"], dir.path());
     assert!(!o.status.success() && stderr(&o).contains("missing.onnx"), "{}", stderr(&o));
 }
+
+#[test]
+fn run_writes_every_images_prediction_consistent_with_its_record() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cfg = dir.path().join("r.toml");
+    std::fs::write(
+        &cfg,
+        "network = \"nas63\"\nplatform = \"fast\"\nimages = 12\nmax_weight = 0.02\nbatch = 5\n",
+    )
+    .expect("write");
+    let args = ["run", "--config", "r.toml", "--predictions", "p.csv", "--json", "r.json"];
+    let o = spikeport(&args, dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(dir.path().join("p.csv")).expect("predictions written");
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(csv.lines().next(), Some(spikeport::bench::report::PREDICTIONS_HEADER));
+    assert_eq!(rows.len(), 12);
+    let labels = spikeport::data::Mnist::load_test().expect("mnist").labels()[..12].to_vec();
+    let mut correct = 0;
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r[2], i.to_string());
+        assert_eq!(r[3], labels[i].to_string());
+        let counts: Vec<u32> = r[6].split(';').map(|c| c.parse().expect("count")).collect();
+        assert_eq!(counts.len(), 10);
+        // the class is the strict arg max of the output counts, empty on a tie
+        let top = counts.iter().copied().max().unwrap_or(0);
+        let winners: Vec<usize> = (0..10).filter(|&c| counts[c] == top).collect();
+        let expect = if top > 0 && winners.len() == 1 { winners[0].to_string() } else { String::new() };
+        assert_eq!(r[5], expect, "image {i}: {counts:?}");
+        correct += usize::from(r[5] == r[3]);
+        assert_eq!(r[7].split(';').count(), 4, "spikes of the 4 populations");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).expect("json"))
+            .expect("valid");
+    let acc = json[0]["snn_accuracy_pct"].as_f64().expect("accuracy");
+    assert!((acc - 100.0 * correct as f64 / 12.0).abs() < 1e-9, "{acc} vs {correct}/12");
+    assert!(json[0].get("predictions").is_none(), "the JSON stays small");
+}

@@ -78,6 +78,8 @@ fn peak_growth(images: usize, batch: usize) -> usize {
         timing: spikeport::platform::Timing::Host,
         capacity: spikeport::platform::Capacity::Backend,
         copies: spikeport::bench::Copies::One,
+        keep_predictions: false,
+        priced_images: None,
     };
     let base = CURRENT.load(Ordering::Relaxed);
     PEAK.store(base, Ordering::Relaxed);

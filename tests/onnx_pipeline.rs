@@ -47,6 +47,8 @@ fn pytorch_onnx_mlp_converts_and_runs_on_fast_with_pytorch_ann_accuracy() {
         timing: spikeport::platform::Timing::Host,
         capacity: spikeport::platform::Capacity::Backend,
         copies: spikeport::bench::Copies::One,
+        keep_predictions: false,
+        priced_images: None,
     };
     let r = run_cell(&model, &test, &mnist.train, &setup, &mut |_| {}).unwrap();
     assert_eq!(r.ann_accuracy_pct, rec.accuracy_pct, "the harness's ANN accuracy is PyTorch's");

@@ -27,6 +27,8 @@ fn setup(name: &str, backend: Box<dyn spikeport::snn::DynBackend>, conversion: C
         timing: spikeport::platform::Timing::Host,
         capacity: spikeport::platform::Capacity::Backend,
         copies: spikeport::bench::Copies::One,
+        keep_predictions: false,
+        priced_images: None,
     }
 }
 

@@ -60,6 +60,8 @@ pub struct BenchmarkSpec {
     pub calibration_images: usize,
     /// Images per simulated batch.
     pub batch: usize,
+    /// Keep every image's result in the records ([`Record::predictions`]).
+    pub keep_predictions: bool,
     /// How state carries between images: `None` keeps each platform's paper setting (images
     /// back to back, `Continuous`, on the digital platforms; from rest on the analog ones).
     pub boundary: Option<ImageBoundary>,
@@ -84,6 +86,7 @@ impl BenchmarkSpec {
             per_layer_freq_hz: Some(DEFAULT_PER_LAYER_FREQ_HZ),
             calibration_images: 500,
             batch: 500,
+            keep_predictions: false,
             boundary: None,
         }
     }
@@ -220,6 +223,8 @@ pub fn run_benchmark(
                     BackendSetup::from_platform(&platform, backend, conversion, spec.batch, 0, copies);
                 setup.name = label.clone();
                 setup.encoder = cell_encoder;
+                setup.priced_images = Some(mnist.test.len());
+                setup.keep_predictions = spec.keep_predictions;
                 let subset = test.take(images)?;
                 on_event(BenchmarkEvent::CellStarted { network: name, label: &label, images });
                 let result = run_cell(model, &subset, &mnist.train, &setup, &mut |p| {

@@ -35,13 +35,16 @@ pub use crate::registry::{ANALOG_SWEEP_US, DIGITAL_SWEEP_US};
 pub struct TableConfig {
     /// Zoo networks (rows), default all five.
     pub networks: Vec<String>,
-    /// Platforms (columns), names from [`PLATFORMS`]; default the paper's five rows:
-    /// reference (NEST), fast (GeNN CPU), spinnaker, brainscales, spikey.
+    /// Platforms (columns), names from [`PLATFORMS`]; default the paper's six rows:
+    /// reference (NEST), fast (GeNN CPU), gpu (GeNN GPU), spinnaker, brainscales, spikey.
     pub platforms: Vec<String>,
     /// Test images on `fast` and the other pure software simulators, default 10,000.
     pub images: usize,
-    /// Test images on the reference simulator, default 100.
+    /// Test images on the reference simulator, default 10,000.
     pub reference_images: usize,
+    /// Test images on the GPU, default 500 (bit-identical to `fast`, whose 10,000 images
+    /// give the accuracy; a software Vulkan driver is slow).
+    pub gpu_images: usize,
     /// Test images on the hardware models (SpiNNaker, BrainScaleS, Spikey), default 500.
     pub hardware_images: usize,
     /// Training images each sweep of the weight scale uses, default 500 (200 on hardware
@@ -83,9 +86,12 @@ impl Default for TableConfig {
     fn default() -> Self {
         Self {
             networks: spikeport_ann::ZOO_NAMES.iter().map(|s| s.to_string()).collect(),
-            platforms: ["reference", "fast", "spinnaker", "brainscales", "spikey"].map(String::from).to_vec(),
+            platforms: ["reference", "fast", "gpu", "spinnaker", "brainscales", "spikey"]
+                .map(String::from)
+                .to_vec(),
             images: 10_000,
-            reference_images: 100,
+            reference_images: 10_000,
+            gpu_images: 500,
             hardware_images: 500,
             calibration_images: 500,
             hardware_calibration_images: 200,
@@ -116,6 +122,7 @@ impl TableConfig {
         let counts = [
             ("images", self.images),
             ("reference_images", self.reference_images),
+            ("gpu_images", self.gpu_images),
             ("hardware_images", self.hardware_images),
             ("calibration_images", self.calibration_images),
             ("hardware_calibration_images", self.hardware_calibration_images),
@@ -307,9 +314,8 @@ pub fn run_table(
             let family = p.family;
             let images = match family {
                 Family::Reference => cfg.reference_images,
-                _ if pname == "fast" || pname == "fast-genn" || pname == "fast-01ms" || pname == "gpu" => {
-                    cfg.images
-                }
+                _ if pname == "gpu" => cfg.gpu_images,
+                _ if pname == "fast" || pname == "fast-genn" || pname == "fast-01ms" => cfg.images,
                 _ => cfg.hardware_images,
             }
             .min(mnist.test.len());
@@ -578,6 +584,104 @@ pub fn energy_points(cells: &[Cell]) -> Vec<spikeport_plot::EnergyPoint> {
         .collect()
 }
 
+/// The energy-per-inference curve over network copies of every finished cell with an energy
+/// profile (the first profile's mean), for [`spikeport_plot::energy_vs_copies`].
+pub fn copies_series(cells: &[Cell]) -> Vec<spikeport_plot::CopiesSeries> {
+    cells
+        .iter()
+        .filter_map(|c| {
+            let Outcome::Done { record: r, .. } = &c.outcome else { return None };
+            let cost = r.cost.as_ref()?;
+            let points: Vec<(f64, f64)> = cost
+                .curve
+                .iter()
+                .filter_map(|at| at.energy_per_inference.first().map(|e| (at.copies as f64, e.energy_j)))
+                .filter(|&(_, e)| e > 0.0)
+                .collect();
+            (!points.is_empty()).then(|| spikeport_plot::CopiesSeries {
+                network: c.network.clone(),
+                platform: c.platform.clone(),
+                points,
+            })
+        })
+        .collect()
+}
+
+/// `mean ± SD (profile)` of the first energy estimate of a cost point, or `—`.
+fn cost_energy(at: &spikeport_bench::CostAt) -> String {
+    at.energy_per_inference.first().map_or("—".into(), |e| format!("{} ± {}", sig(e.energy_j), sig(e.sd_j)))
+}
+
+/// A time per inference with its unit, or `—` where the clock cannot tell (this host's).
+fn cost_time(at: &spikeport_bench::CostAt) -> String {
+    at.time_per_inference_s.map_or("—".into(), |t| spikeport_energy::model::si(t, "s"))
+}
+
+/// The cost of inference as Markdown: per cell the copies the platform holds and what binds,
+/// time and energy per inference at one copy (latency), at the cell's setting (SNABSuite's
+/// copies) and at the most that fit (throughput), this host's own figures for the
+/// simulators, and NeuroBench's synaptic operations and activation sparsity.
+pub fn cost_markdown(cells: &[Cell]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| network | platform | copies: setting / max | binding constraint | time / inference: 1 copy · setting · max \
+         | energy / inference (J): 1 copy · setting · max | energy profile, clock | this host: wall / image, energy / \
+         image | syn. ops / inference (dense) | activation sparsity |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---:|");
+    for c in cells {
+        let Outcome::Done { record: r, .. } = &c.outcome else { continue };
+        let Some(cost) = &r.cost else { continue };
+        let profile = r.energy.first().map_or("none".to_string(), |e| {
+            let est = if e.kind == spikeport_energy::ProfileKind::Estimate { ", estimate" } else { "" };
+            format!("{}{est}", e.profile)
+        });
+        let binding = cost.binding_constraint.as_deref().map_or_else(
+            || format!("images ({})", cost.images),
+            |b| b.trim_start_matches("network does not fit: ").split(" (").next().unwrap_or(b).to_string(),
+        );
+        let host = match r.host_energy_per_image() {
+            Some((m, _)) => format!(
+                "{} · {}{}",
+                spikeport_energy::model::si(r.wall_s_per_image, "s"),
+                spikeport_energy::model::si(m, "J"),
+                if r.host_energy.as_ref().is_some_and(|h| h.is_measured()) {
+                    " (RAPL)"
+                } else {
+                    " (assumed power)"
+                }
+            ),
+            None => spikeport_energy::model::si(r.wall_s_per_image, "s"),
+        };
+        let m = r.metrics.as_ref();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} / {} | {binding} | {} · {} · {} | {} · {} · {} | {profile}; {} | {host} | {} | {} |",
+            c.network,
+            c.platform,
+            cost.copies_setting,
+            cost.copies_max,
+            cost_time(&cost.at_one),
+            cost_time(&cost.at_setting),
+            cost_time(&cost.at_max),
+            cost_energy(&cost.at_one),
+            cost_energy(&cost.at_setting),
+            cost_energy(&cost.at_max),
+            match cost.clock.split(" (").next() {
+                Some(clock) => clock.to_string(),
+                None => cost.clock.clone(),
+            },
+            m.map_or("—".into(), |m| format!(
+                "{:.3e} ({:.2e})",
+                m.synaptic_ops_per_inference, m.dense_synaptic_ops_per_inference
+            )),
+            m.map_or("—".into(), |m| format!("{:.4}", m.activation_sparsity)),
+        );
+    }
+    s
+}
+
 /// The records of the finished cells.
 pub fn records(cells: &[Cell]) -> Vec<Record> {
     cells
@@ -646,6 +750,22 @@ pub fn results_markdown(cells: &[Cell]) -> String {
             }
         }
     }
+    let _ = writeln!(
+        s,
+        "\n### Cost of inference\n\nTime and energy per inference the paper's way: one run of all {} test images \
+         with `k` network copies side by side, each on its share; time = the run's modelled time ÷ images, energy = the \
+         whole run's energy ÷ images, on the platform's own clock; at one copy (latency), at the cell's setting \
+         (SNABSuite's images per copy) and at the most copies that fit (throughput). This host's wall time and \
+         energy are apart. Set-up and loading are not included.\n",
+        cells
+            .iter()
+            .find_map(|c| match &c.outcome {
+                Outcome::Done { record, .. } => record.cost.as_ref().map(|k| k.images),
+                Outcome::DoesNotRun { .. } => None,
+            })
+            .unwrap_or(10_000)
+    );
+    s.push_str(&cost_markdown(cells));
     // the sources of every energy figure, once per profile
     let mut seen = BTreeSet::new();
     let mut notes = String::new();

@@ -51,18 +51,19 @@ pub struct CostAt {
 pub struct CostOfInference {
     /// Whose clock the run times are on ([`Timing::describe`]).
     pub clock: String,
-    /// Test images (inferences) the run prices.
+    /// Images (inferences) of the run priced: the simulated activity per image scaled to
+    /// them (e.g. the paper's 10,000 test images).
     pub images: usize,
-    /// Copies the simulation ran with.
-    pub copies_run: usize,
+    /// Copies of the priced run in the cell's setting (e.g. SNABSuite's images per copy).
+    pub copies_setting: usize,
     /// The largest number of copies that fits the platform (at most one per image).
     pub copies_max: usize,
     /// Why one more copy does not fit, if a resource binds (else the images did).
     pub binding_constraint: Option<String>,
     /// At one copy: the latency of a single network.
     pub at_one: CostAt,
-    /// At the copies the simulation ran with.
-    pub at_run: CostAt,
+    /// At the copies of the cell's setting.
+    pub at_setting: CostAt,
     /// At the largest number of copies that fits: the throughput setting.
     pub at_max: CostAt,
     /// Along the copies from 1 to the largest (powers of two, and the largest).
@@ -72,11 +73,14 @@ pub struct CostOfInference {
     pub setup_s: f64,
 }
 
-/// What one simulated run did, in totals over all its images.
+/// What one simulated run did, in totals over all its images, and how many images to price.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunTotals {
-    /// Images.
+    /// Images simulated.
     pub images: usize,
+    /// Images of the run to price (e.g. the paper's 10,000 test images): the simulated
+    /// activity per image is scaled to them.
+    pub priced_images: usize,
     /// Image period (duration + pause), ms.
     pub period_ms: f64,
     /// Time step, ms.
@@ -91,7 +95,7 @@ pub struct RunTotals {
     pub packets: f64,
     /// Measured host wall time of the simulation, s (the clock of [`Timing::Host`]).
     pub host_wall_s: f64,
-    /// Copies the run used.
+    /// Copies of the priced run in the cell's setting.
     pub copies: usize,
 }
 
@@ -110,7 +114,14 @@ pub fn cost_of_inference(
     totals: &RunTotals,
     setup_s: f64,
 ) -> Result<CostOfInference, BenchError> {
-    let n = totals.images.max(1);
+    let n = totals.priced_images.max(1);
+    let scale = n as f64 / totals.images.max(1) as f64;
+    let (spikes, input_spikes, events, packets) = (
+        totals.spikes * scale,
+        totals.input_spikes * scale,
+        totals.synaptic_events * scale,
+        totals.packets * scale,
+    );
     let fit = capacity.max_copies(backend, net, n)?;
     let at = |k: usize| -> Result<CostAt, BenchError> {
         let mapping = capacity.fit(backend, net, k)?;
@@ -121,21 +132,21 @@ pub fn cost_of_inference(
                 let (t, sd) = model.estimate(&TimeInput {
                     steps: run_bio_ms / totals.dt_ms,
                     neurons: mapping.neurons as f64,
-                    spikes: totals.spikes,
-                    synaptic_events: totals.synaptic_events,
+                    spikes,
+                    synaptic_events: events,
                 })?;
                 (Some(t), sd)
             }
-            // only the copies simulated were timed
-            Timing::Host => ((k == totals.copies).then_some(totals.host_wall_s), 0.0),
+            // only the copies simulated were timed, on the images simulated
+            Timing::Host => ((k == totals.copies).then_some(totals.host_wall_s * scale), 0.0),
         };
         let input = EnergyInput {
             images: n as f64,
             neurons: mapping.neurons as f64,
-            spikes: totals.spikes,
-            input_spikes: totals.input_spikes,
-            synaptic_events: totals.synaptic_events,
-            packets: totals.packets,
+            spikes,
+            input_spikes,
+            synaptic_events: events,
+            packets,
             cores: mapping.units_of(UnitKind::Core) as f64,
             chips: (mapping.units_of(UnitKind::Chip) + mapping.units_of(UnitKind::Hicann)) as f64,
             boards: mapping.units_of(UnitKind::Board) as f64,
@@ -167,11 +178,11 @@ pub fn cost_of_inference(
     Ok(CostOfInference {
         clock: timing.describe(),
         images: n,
-        copies_run: totals.copies,
+        copies_setting: totals.copies,
         copies_max: fit.copies,
         binding_constraint: fit.binding.as_ref().map(ToString::to_string),
         at_one: at(1)?,
-        at_run: at(totals.copies)?,
+        at_setting: at(totals.copies.min(fit.copies))?,
         at_max: at(fit.copies)?,
         curve: ks.into_iter().map(at).collect::<Result<_, _>>()?,
         setup_s,

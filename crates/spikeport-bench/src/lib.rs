@@ -19,6 +19,9 @@ mod runner;
 pub use cost::{CostAt, CostOfInference};
 pub use error::BenchError;
 pub use metrics::CostMetrics;
-pub use report::{markdown_table, platform_table, to_csv, write_csv, write_json, AccuracyAt, Record};
+pub use report::{
+    markdown_table, platform_table, predictions_csv, to_csv, write_csv, write_json, AccuracyAt,
+    ImagePrediction, Record,
+};
 pub use runner::{convert, run_cell, BackendSetup, Conversion, Converted, Copies, Progress};
 pub use spikeport_ann::zoo::{load_zoo, zoo, ZOO_NAMES};

@@ -114,6 +114,56 @@ pub struct Record {
     /// Hardware-independent cost metrics (NeuroBench's static-task definitions).
     #[serde(default)]
     pub metrics: Option<CostMetrics>,
+    /// Per-image results, when the setup asked to keep them
+    /// ([`BackendSetup::keep_predictions`](crate::BackendSetup)); empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub predictions: Vec<ImagePrediction>,
+}
+
+/// One image's result in a cell.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImagePrediction {
+    /// Index of the image in the cell's test set.
+    pub image: usize,
+    /// Its label.
+    pub label: u8,
+    /// The ANN's class.
+    pub ann_class: usize,
+    /// The SNN's class (`None`: a tie or no output spike, counted as wrong).
+    pub snn_class: Option<usize>,
+    /// Output spike counts in the image's readout window, one per class.
+    pub output_counts: Vec<u32>,
+    /// Spikes per population in the readout window, input population first.
+    pub spikes_per_layer: Vec<u32>,
+}
+
+/// The column names of [`predictions_csv`].
+pub const PREDICTIONS_HEADER: &str =
+    "network,backend,image,label,ann_class,snn_class,output_counts,spikes_per_layer";
+
+/// The per-image results of `records` as CSV ([`PREDICTIONS_HEADER`]): an empty `snn_class`
+/// is a tie or silence; counts are `;`-separated.
+pub fn predictions_csv(records: &[Record]) -> String {
+    let mut s = String::from(PREDICTIONS_HEADER);
+    s.push('\n');
+    let join = |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>().join(";");
+    for r in records {
+        for p in &r.predictions {
+            let _ = writeln!(
+                s,
+                "{},{},{},{},{},{},{},{}",
+                csv_field(&r.network),
+                csv_field(&r.backend),
+                p.image,
+                p.label,
+                p.ann_class,
+                p.snn_class.map_or(String::new(), |c| c.to_string()),
+                join(&p.output_counts),
+                join(&p.spikes_per_layer)
+            );
+        }
+    }
+    s
 }
 
 fn one() -> usize {
@@ -311,6 +361,7 @@ mod tests {
             copies: 1,
             cost: None,
             metrics: None,
+            predictions: Vec::new(),
         }
     }
 

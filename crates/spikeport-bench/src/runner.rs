@@ -20,7 +20,7 @@ use spikeport_snn::{
 use crate::cost::{cost_of_inference, RunTotals};
 use crate::error::BenchError;
 use crate::metrics::cost_metrics;
-use crate::report::{AccuracyAt, Record};
+use crate::report::{AccuracyAt, ImagePrediction, Record};
 
 /// How the ANN becomes an SNN in an experiment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -108,6 +108,13 @@ pub struct BackendSetup {
     pub capacity: Capacity,
     /// How many copies the cell runs side by side.
     pub copies: Copies,
+    /// Keep every image's result in [`Record::predictions`] (class, output counts, spikes per
+    /// layer).
+    pub keep_predictions: bool,
+    /// Images of the run whose time and energy per inference are priced, with the copies
+    /// the platform would run for them (`None`: the images simulated). The paper priced
+    /// runs of the whole 10,000-image MNIST test set.
+    pub priced_images: Option<usize>,
 }
 
 impl BackendSetup {
@@ -136,6 +143,8 @@ impl BackendSetup {
             timing: platform.timing.clone(),
             capacity: platform.capacity.clone(),
             copies,
+            keep_predictions: false,
+            priced_images: None,
         }
     }
 }
@@ -266,6 +275,7 @@ pub fn run_cell(
     let mut checkpoint_times: Vec<f64> = Vec::new();
     let mut checkpoint_correct: Vec<usize> = Vec::new();
     let mut window_end_ms = f64::NAN;
+    let mut predictions = Vec::new();
     let sim_start = Instant::now();
     let mut host = HostMeter::start();
     for (first, last, first_copy, images_per_copy) in runs(n, copies, setup.batch_size, encoder.boundary()) {
@@ -274,6 +284,19 @@ pub fn run_cell(
         window_end_ms = input.readout_window_ms().1;
         let out = session.run(&input, &rec)?;
         let lb = &labels[first..last];
+        if setup.keep_predictions {
+            let output = out.output_counts();
+            for (i, class) in out.predictions().into_iter().enumerate() {
+                predictions.push(ImagePrediction {
+                    image: first + i,
+                    label: lb[i],
+                    ann_class: ann_pred[first + i],
+                    snn_class: class,
+                    output_counts: output.row(i).to_vec(),
+                    spikes_per_layer: out.counts.iter().map(|c| c.row(i).sum()).collect(),
+                });
+            }
+        }
         for (i, p) in out.predictions().into_iter().enumerate() {
             match p {
                 Some(c) => {
@@ -303,6 +326,7 @@ pub fn run_cell(
     let counter = |c: Counter| activity.counters.get(&c).copied().unwrap_or(0) as f64;
     let totals = RunTotals {
         images: n,
+        priced_images: setup.priced_images.unwrap_or(n),
         period_ms,
         dt_ms: info.dt_ms,
         input_spikes: activity.spikes.first().copied().unwrap_or(0) as f64,
@@ -310,7 +334,11 @@ pub fn run_cell(
         synaptic_events: activity.total_synaptic_events() as f64,
         packets: counter(Counter::PacketsSent),
         host_wall_s: sim_wall,
-        copies,
+        copies: {
+            let priced = setup.priced_images.unwrap_or(n);
+            let max = setup.capacity.max_copies(backend, &converted.network, priced.max(1))?.copies;
+            setup.copies.resolve(priced, max)
+        },
     };
     let setup_s =
         (counter(Counter::LoadTimeUs) + counter(Counter::ConfigOverheadUs) + counter(Counter::RunOverheadUs))
@@ -354,7 +382,7 @@ pub fn run_cell(
         pause_ms: encoder.pause_ms(),
         dt_ms: setup.backend.platform().dt_ms,
         bio_ms_per_image: activity.bio_time_ms / nf,
-        hardware_s_per_image: cost.at_run.time_per_inference_s.unwrap_or(sim_wall / nf),
+        hardware_s_per_image: cost.at_setting.time_per_inference_s.unwrap_or(sim_wall / nf),
         wall_s_per_image: sim_wall / nf,
         total_wall_s: wall.elapsed().as_secs_f64(),
         synaptic_events_per_image: activity.synaptic_events_per_image(),
@@ -373,11 +401,12 @@ pub fn run_cell(
         threads: rayon::current_num_threads(),
         hardware_units: mapping.units.iter().map(|u| (u.kind, u.count)).collect(),
         platform_counters: activity.counters.clone(),
-        energy: cost.at_run.energy_per_inference.clone(),
+        energy: cost.at_setting.energy_per_inference.clone(),
         host_energy: Some(host_energy),
         copies,
         cost: Some(cost),
         metrics: Some(metrics),
+        predictions,
     })
 }
 

@@ -1,6 +1,6 @@
 //! # spikeport-plot — figures of spikeport results
 //!
-//! Three figures of the paper's kind, each written as SVG **and** PNG (pure Rust: plotters
+//! Four figures of the paper's kind, each written as SVG **and** PNG (pure Rust: plotters
 //! with an embedded DejaVu Sans font, so nothing is needed from the system):
 //!
 //! * [`accuracy_vs_time`]: accuracy as a function of simulated time per image, one panel per
@@ -8,7 +8,9 @@
 //! * [`energy_vs_accuracy`]: energy per inference (log scale, ± 1 SD bars) against
 //!   accuracy, one point per network × platform;
 //! * [`seed_spread`]: accuracy over chip seeds before and after hardware-in-the-loop
-//!   training, per platform, with mean ± SD, the ANN's accuracy and the ideal chip's.
+//!   training, per platform, with mean ± SD, the ANN's accuracy and the ideal chip's;
+//! * [`energy_vs_copies`]: energy per inference against the network copies run side by side
+//!   in one run, one line per network × platform (the paper's sweep over parallelism).
 //!
 //! ```no_run
 //! use spikeport_plot::{energy_vs_accuracy, EnergyPoint};
@@ -368,6 +370,121 @@ pub fn energy_vs_accuracy(points: &[EnergyPoint], stem: &Path) -> Result<Written
             }
         }
         // the legend column: platforms by colour, then networks by shape
+        let font = (FAMILY, 14).into_font();
+        let mut y = 70;
+        legend.draw(&Text::new("platform", (10, y - 25), font.clone()))?;
+        for (pi, platform) in platforms.iter().enumerate() {
+            legend.draw(&Rectangle::new([(10, y - 6), (22, y + 6)], colour(pi).filled()))?;
+            legend.draw(&Text::new(platform.to_string(), (30, y - 8), font.clone()))?;
+            y += 24;
+        }
+        y += 30;
+        legend.draw(&Text::new("network", (10, y - 25), font.clone()))?;
+        for (ni, network) in networks.iter().enumerate() {
+            let style = BLACK.filled();
+            let at = (16, y);
+            match ni % 5 {
+                0 => legend.draw(&Circle::new(at, 6, style))?,
+                1 => legend.draw(&TriangleMarker::new(at, 8, style))?,
+                2 => legend.draw(&Rectangle::new([(11, y - 5), (21, y + 5)], style))?,
+                3 => legend.draw(&Cross::new(at, 6, BLACK.stroke_width(3)))?,
+                _ => legend.draw(&Polygon::new(vec![(16, y - 7), (23, y), (16, y + 7), (9, y)], style))?,
+            }
+            legend.draw(&Text::new(network.to_string(), (30, y - 8), font.clone()))?;
+            y += 24;
+        }
+        Ok(())
+    })
+}
+
+/// One line of [`energy_vs_copies`]: a network on a platform, energy per inference at each
+/// number of network copies run side by side.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CopiesSeries {
+    /// Network name (marker shape).
+    pub network: String,
+    /// Platform name (colour).
+    pub platform: String,
+    /// `(copies, energy per inference in J)`, ascending in copies.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Energy per inference (J) against the number of network copies in one run (both log
+/// scale), one line per network × platform: the paper's sweep over parallelism. Colour by
+/// platform, marker by network. Writes `stem.svg` and `stem.png`.
+///
+/// **Errors** with [`PlotError::Empty`] for no points, [`PlotError::InvalidValue`] for a value
+/// that is not finite and > 0, [`PlotError::Draw`] if a file cannot be written.
+pub fn energy_vs_copies(series: &[CopiesSeries], stem: &Path) -> Result<Written, PlotError> {
+    const FIG: &str = "energy vs copies";
+    if series.iter().all(|s| s.points.is_empty()) {
+        return Err(PlotError::Empty { figure: FIG, reason: "no points".into() });
+    }
+    for s in series {
+        for &(k, e) in &s.points {
+            for (what, v) in [("copies", k), ("energy", e)] {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(PlotError::InvalidValue {
+                        figure: FIG,
+                        what: format!("{} on {} {what} (must be > 0 on a log axis)", s.network, s.platform),
+                        value: v,
+                    });
+                }
+            }
+        }
+    }
+    let mut platforms: Vec<&str> = Vec::new();
+    let mut networks: Vec<&str> = Vec::new();
+    for s in series {
+        if !platforms.contains(&s.platform.as_str()) {
+            platforms.push(&s.platform);
+        }
+        if !networks.contains(&s.network.as_str()) {
+            networks.push(&s.network);
+        }
+    }
+    let all = || series.iter().flat_map(|s| s.points.iter().copied());
+    let kmax = all().map(|p| p.0).fold(1.0f64, f64::max);
+    let (emin, emax) = all().fold((f64::INFINITY, 0.0f64), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+    let (ylo, yhi) = (10f64.powf(emin.log10().floor()), 10f64.powf(emax.log10().ceil()));
+    let xhi = 10f64.powf(kmax.log10().ceil().max(1.0));
+    render!(stem, |root| {
+        root.fill(&WHITE)?;
+        let (plot, legend) = root.split_horizontally(SIZE.0 - 200);
+        let mut chart = ChartBuilder::on(&plot)
+            .caption("Energy per inference vs network copies per run", (FAMILY, 24))
+            .margin(15)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d((0.8..xhi).log_scale(), (ylo..yhi).log_scale())?;
+        chart
+            .configure_mesh()
+            .x_desc("network copies side by side in one run (log scale)")
+            .y_desc("energy per inference (J, log scale)")
+            .label_style((FAMILY, 14))
+            .axis_desc_style((FAMILY, 15))
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| format!("{y:.0e}"))
+            .draw()?;
+        for s in series {
+            let pi = platforms.iter().position(|p| *p == s.platform).unwrap_or(0);
+            let ni = networks.iter().position(|n| *n == s.network).unwrap_or(0);
+            let c = colour(pi);
+            chart.draw_series(LineSeries::new(s.points.iter().copied(), c.stroke_width(2)))?;
+            let at = s.points.iter().copied();
+            let style = c.filled();
+            match ni % 5 {
+                0 => chart.draw_series(at.map(|q| Circle::new(q, 5, style)))?,
+                1 => chart.draw_series(at.map(|q| TriangleMarker::new(q, 7, style)))?,
+                2 => chart.draw_series(
+                    at.map(|q| EmptyElement::at(q) + Rectangle::new([(-4, -4), (4, 4)], style)),
+                )?,
+                3 => chart.draw_series(at.map(|q| Cross::new(q, 5, c.stroke_width(3))))?,
+                _ => chart.draw_series(at.map(|q| {
+                    EmptyElement::at(q) + Polygon::new(vec![(0, -6), (6, 0), (0, 6), (-6, 0)], style)
+                }))?,
+            };
+        }
         let font = (FAMILY, 14).into_font();
         let mut y = 70;
         legend.draw(&Text::new("platform", (10, y - 25), font.clone()))?;

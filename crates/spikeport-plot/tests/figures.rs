@@ -5,8 +5,8 @@ use std::path::Path;
 
 use spikeport_bench::Record;
 use spikeport_plot::{
-    accuracy_vs_time, energy_points, energy_vs_accuracy, per_platform, seed_spread, EnergyPoint, PlotError,
-    SeedStudy, SIZE,
+    accuracy_vs_time, energy_points, energy_vs_accuracy, energy_vs_copies, per_platform, seed_spread,
+    CopiesSeries, EnergyPoint, PlotError, SeedStudy, SIZE,
 };
 
 fn record(network: &str, backend: &str, curve: &[(f64, f64)]) -> Record {
@@ -150,4 +150,30 @@ fn bad_input_is_a_typed_error() {
     assert!(matches!(e, PlotError::Draw { .. }), "{e}");
     // records without energy give no points
     assert!(energy_points(&[record("nas63", "fast", &[(50.0, 90.0)])]).is_empty());
+}
+
+#[test]
+fn energy_vs_copies_draws_a_line_per_network_and_platform() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let series = vec![
+        CopiesSeries {
+            network: "nas63".into(),
+            platform: "SpiNNaker".into(),
+            points: vec![(1.0, 12.7), (2.0, 6.4), (192.0, 0.07)],
+        },
+        CopiesSeries {
+            network: "spikey-net".into(),
+            platform: "Spikey".into(),
+            points: vec![(1.0, 1.9e-4), (2.0, 9.5e-5)],
+        },
+    ];
+    let w = energy_vs_copies(&series, &dir.path().join("copies")).expect("figure");
+    let text = svg(&w.svg);
+    for label in ["SpiNNaker", "Spikey", "nas63", "spikey-net", "copies"] {
+        assert!(text.contains(label), "{label} missing");
+    }
+    assert_eq!(png_size(&w.png), SIZE);
+    let bad = vec![CopiesSeries { network: "n".into(), platform: "p".into(), points: vec![(0.0, 1.0)] }];
+    assert!(matches!(energy_vs_copies(&bad, &dir.path().join("bad")), Err(PlotError::InvalidValue { .. })));
+    assert!(matches!(energy_vs_copies(&[], &dir.path().join("none")), Err(PlotError::Empty { .. })));
 }

@@ -86,6 +86,10 @@ struct Global {
     /// Write the results as CSV to this file (atomically).
     #[arg(long, global = true)]
     csv: Option<PathBuf>,
+    /// Write every test image's result (label, ANN and SNN class, output counts, spikes per
+    /// layer) as CSV to this file (atomically; `run`).
+    #[arg(long, global = true)]
+    predictions: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]

@@ -12,7 +12,10 @@ pub(super) fn setup(
     seed: u64,
 ) -> Result<BackendSetup, Error> {
     let (copies, settings) = crate::registry::deployment_for(&p, network);
-    Ok(BackendSetup::from_platform(&p, p.backend_for(&settings)?, conversion, batch, seed, copies))
+    let mut s = BackendSetup::from_platform(&p, p.backend_for(&settings)?, conversion, batch, seed, copies);
+    // price the paper's run of the whole test set (10,000 images)
+    s.priced_images = Some(crate::data::Mnist::TEST_LEN);
+    Ok(s)
 }
 
 pub(super) fn cmd_run(
@@ -89,16 +92,35 @@ pub(super) fn cmd_run(
         },
     };
     let name = cfg.platform.clone();
-    let s = setup(&model.header.name, p, conversion, cfg.batch, cfg.seed)?;
+    let mut s = setup(&model.header.name, p, conversion, cfg.batch, cfg.seed)?;
+    s.keep_predictions = g.predictions.is_some();
     let mnist = Mnist::load()?;
     let test = mnist.test.take(cfg.images.min(mnist.test.len()))?;
     let pb = bar(test.len() as u64, "images");
     pb.set_prefix(format!("{} on {name}", model.header.name));
-    let record = run_cell(&model, &test, &mnist.train, &s, &mut |pr| pb.set_position(pr.done as u64))?;
+    let mut record = run_cell(&model, &test, &mnist.train, &s, &mut |pr| pb.set_position(pr.done as u64))?;
     pb.finish_and_clear();
     print!("{}", markdown_table(std::slice::from_ref(&record)));
-    for e in &record.energy {
-        println!("energy per inference: {e}");
+    if let Some(cost) = &record.cost {
+        println!(
+            "copies: {} in the setting, at most {} ({}); clock: {}",
+            cost.copies_setting,
+            cost.copies_max,
+            cost.binding_constraint.as_deref().unwrap_or("the images bind"),
+            cost.clock
+        );
+        for (what, at) in
+            [("1 copy", &cost.at_one), ("setting", &cost.at_setting), ("most copies", &cost.at_max)]
+        {
+            let t = at.time_per_inference_s.map_or("—".into(), |t| crate::energy::model::si(t, "s"));
+            let e: Vec<String> = at.energy_per_inference.iter().map(|e| e.to_string()).collect();
+            println!("{what:>12} ({} copies): {t} per inference; {}", at.copies, e.join("; "));
+        }
+    }
+    if let Some(p) = &g.predictions {
+        write_atomic(p, crate::bench::predictions_csv(std::slice::from_ref(&record)).as_bytes())?;
+        eprintln!("wrote {}", p.display());
+        record.predictions.clear();
     }
     if let Some((m, sd)) = record.host_energy_per_image() {
         println!("host energy per image: {m:.4e} ± {sd:.4e} J");
