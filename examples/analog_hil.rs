@@ -170,7 +170,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let input = encoder.encode(xt.view())?;
         let accuracy = |session: &mut dyn Session| -> Result<f64, Box<dyn std::error::Error>> {
             let out = session.run(&input, &Recording::counts_only())?;
-            Ok(100.0 * out.accuracy(&yt)?)
+            Ok(out.accuracy_pct(&yt)?)
         };
         let (mut before, mut after) = (Vec::new(), Vec::new());
         for seed in 0..args.seeds {

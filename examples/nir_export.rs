@@ -35,7 +35,7 @@ fn accuracy(
     let mut dep = fast.deploy(net, 0)?;
     let input = Encoder::paper_digital().encode(x)?;
     let out = fast.run(&mut dep, &input, &Recording::counts_only())?;
-    Ok(100.0 * out.accuracy(labels)?)
+    Ok(out.accuracy_pct(labels)?)
 }
 
 fn main() {

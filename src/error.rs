@@ -2,7 +2,7 @@
 //! with `?`, so an application written against `spikeport` needs one error type.
 //!
 //! ```
-//! fn accuracy() -> Result<f64, spikeport::Error> {
+//! fn accuracy_pct() -> Result<f64, spikeport::Error> {
 //!     let model = spikeport::ann::load_zoo("nas63")?;                 // AnnError
 //!     let test = spikeport::data::Mnist::load_test()?.take(8)?;       // DataError
 //!     let p = spikeport::registry::platform("fast")?;                 // ExperimentError
@@ -10,9 +10,9 @@
 //!     let backend = p.backend()?;                                     // BackendError
 //!     let mut run = backend.session(&net.network, 0.into())?;
 //!     let out = run.run(&p.encoder.encode(model.features(&test)?.view())?, &Default::default())?;
-//!     Ok(out.accuracy(test.labels())?)                                // SnnError
+//!     Ok(out.accuracy_pct(test.labels())?)                            // SnnError
 //! }
-//! assert!(accuracy().is_ok());
+//! assert!(accuracy_pct().is_ok());
 //! ```
 
 /// Any error of spikeport's crates.

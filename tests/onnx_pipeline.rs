@@ -98,7 +98,7 @@ fn onnx_mlp_through_nir_and_back_runs_on_fast() {
     };
     let (a, b) = (run(&back.network), run(&equivalent));
     assert_eq!(a.counts, b.counts, "the imported network is the exported one");
-    let acc = 100.0 * a.accuracy(test.labels()).unwrap();
+    let acc = a.accuracy_pct(test.labels()).unwrap();
     assert!(acc >= 90.0, "current-based equivalent: {acc} %");
 }
 

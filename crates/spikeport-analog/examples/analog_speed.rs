@@ -40,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             backend.profile().name,
             n as f64 / s,
             1e3 * s / n as f64,
-            100.0 * out.accuracy(labels)?,
+            out.accuracy_pct(labels)?,
             out.activity.hardware_time_s,
             out.activity.counters.get(&Counter::RunOverheadUs).copied().unwrap_or(0) as f64 * 1e-6,
         );

@@ -430,7 +430,7 @@ fn spikey_net_on_real_mnist_loses_accuracy_on_the_analog_models() {
         let mut dep = backend.deploy(&net, 1).unwrap();
         let input = platform.paper_encoder().encode(x.view()).unwrap();
         let out = backend.run(&mut dep, &input, &Recording::counts_only()).unwrap();
-        let acc = 100.0 * out.accuracy(labels).unwrap();
+        let acc = out.accuracy_pct(labels).unwrap();
         println!("{platform:?}: {acc:.1} % (ANN {ann_acc:.1} %)");
         assert!(acc > 40.0, "{platform:?}: {acc} % is not clearly above chance (10 %)");
         assert!(

@@ -184,7 +184,7 @@ pub fn sweep_hil_scale(
             spikeport_convert::convert_global(ann, neuron, max_weight, spikeport_convert::DEFAULT_DELAY_MS)?;
         let mut session = backend.session(&converted.network, Placement::from(chip_seed))?;
         let scale = converted.scale;
-        let before_pct = 100.0 * session.run(&input, &Recording::counts_only())?.accuracy(validation.1)?;
+        let before_pct = session.run(&input, &Recording::counts_only())?.accuracy_pct(validation.1)?;
         spikeport_hil::train(
             session.as_mut(),
             ann,
@@ -196,7 +196,7 @@ pub fn sweep_hil_scale(
             None,
             &mut |_| spikeport_hil::Control::Continue,
         )?;
-        let after_pct = 100.0 * session.run(&input, &Recording::counts_only())?.accuracy(validation.1)?;
+        let after_pct = session.run(&input, &Recording::counts_only())?.accuracy_pct(validation.1)?;
         points.push(HilScalePoint { max_weight, before_pct, after_pct });
     }
     let after: Vec<spikeport_convert::SweepPoint> = points
@@ -376,12 +376,11 @@ mod tests {
             spikeport_convert::convert_global(&model.network, &neuron, 0.025, 1.0).expect("convert").network;
         let mut session = backend.session(&net, Placement::from(3)).expect("deploy");
         let input = enc.encode(xval.view()).expect("encode");
-        let fresh = 100.0
-            * session
-                .run(&input, &Recording::counts_only())
-                .expect("run")
-                .accuracy(val.labels())
-                .expect("acc");
+        let fresh = session
+            .run(&input, &Recording::counts_only())
+            .expect("run")
+            .accuracy_pct(val.labels())
+            .expect("acc");
         assert_eq!(points[1].before_pct, fresh);
         assert!(points.iter().any(|p| p.after_pct != p.before_pct), "training changed nothing: {points:?}");
         for bad in [&[][..], &[0.02, f64::NAN][..], &[-0.01][..]] {

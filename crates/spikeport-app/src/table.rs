@@ -436,7 +436,7 @@ fn hil_cell(
         let input = setup.encoder.encode_from(xb, start as u64)?;
         let out = session.run(&input, &Recording::counts_only())?;
         let labels = &test.labels()[start..start + xb.nrows()];
-        correct += (out.accuracy(labels)? * xb.nrows() as f64).round() as usize;
+        correct += (out.accuracy_pct(labels)? / 100.0 * xb.nrows() as f64).round() as usize;
         start += xb.nrows();
     }
     Ok(HilOutcome {

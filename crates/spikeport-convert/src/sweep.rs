@@ -92,7 +92,7 @@ pub fn sweep(
             let out = backend
                 .session(&snn, Placement::from(settings.seed))?
                 .run(&input, &Recording::counts_only())?;
-            let accuracy_pct = 100.0 * out.accuracy(labels)?;
+            let accuracy_pct = out.accuracy_pct(labels)?;
             points.push(SweepPoint { max_weight, max_freq_hz, accuracy_pct });
         }
     }

@@ -66,8 +66,8 @@ fn compare(
 ) {
     let (pf, pr) = (fast.predictions(), reference.predictions());
     let same = pf.iter().zip(&pr).filter(|(a, b)| a == b).count() as f64 / IMAGES as f64;
-    let acc_f = 100.0 * fast.accuracy(labels).unwrap();
-    let acc_r = 100.0 * reference.accuracy(labels).unwrap();
+    let acc_f = fast.accuracy_pct(labels).unwrap();
+    let acc_r = reference.accuracy_pct(labels).unwrap();
     println!(
         "dt {dt} ms: same class {:.1} %, accuracy Fast {acc_f:.1} % Reference {acc_r:.1} %, spikes/image Fast {:?} Reference {:?}",
         100.0 * same,

@@ -9,7 +9,6 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::error::DataError;
 use crate::idx::{read_idx, IdxArray};
-use crate::preprocess::{scale_pixel, Preprocessing};
 use crate::Result;
 
 /// Number of classes (the digits 0–9).
@@ -254,13 +253,6 @@ impl Dataset {
         self.images.mapv(scale_pixel)
     }
 
-    /// Network input features under preprocessing `p`; the same as `p.apply(self)`.
-    ///
-    /// **Errors**: those of [`Preprocessing::apply`].
-    pub fn features(&self, p: Preprocessing) -> Result<Array2<f32>> {
-        p.apply(self)
-    }
-
     /// Number of images of each class `0..=9`.
     pub fn class_counts(&self) -> [usize; NUM_CLASSES] {
         let mut counts = [0; NUM_CLASSES];
@@ -298,6 +290,11 @@ fn check_labels(labels: &[u8], path: Option<&Path>) -> Result<()> {
         }
         None => Ok(()),
     }
+}
+
+/// A raw intensity 0–255 as a fraction in `[0, 1]`: the scaling of [`Dataset::scaled`].
+pub(crate) fn scale_pixel(p: u8) -> f32 {
+    f32::from(p) / 255.0
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use crate::dataset::Dataset;
+use crate::dataset::{scale_pixel, Dataset};
 use crate::error::DataError;
 use crate::Result;
 
@@ -85,9 +85,13 @@ impl Preprocessing {
     }
 }
 
-/// A raw intensity 0–255 as a fraction in `[0, 1]`: the scaling of [`Preprocessing::Scale`].
-pub(crate) fn scale_pixel(p: u8) -> f32 {
-    f32::from(p) / 255.0
+impl Dataset {
+    /// Network input features under preprocessing `p`; the same as `p.apply(self)`.
+    ///
+    /// **Errors**: those of [`Preprocessing::apply`].
+    pub fn features(&self, p: Preprocessing) -> Result<Array2<f32>> {
+        p.apply(self)
+    }
 }
 
 impl std::fmt::Display for Preprocessing {

@@ -70,7 +70,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (f, tf) = timed(&Fast::default(), &net, &input)?;
     let n = args.images as f64;
     let same = g.predictions().iter().zip(f.predictions()).filter(|(a, b)| **a == *b).count() as f64 / n;
-    let (acc_g, acc_f) = (100.0 * g.accuracy(test.labels())?, 100.0 * f.accuracy(test.labels())?);
+    let (acc_g, acc_f) = (g.accuracy_pct(test.labels())?, f.accuracy_pct(test.labels())?);
     println!("same class: {:.2} %", 100.0 * same);
     println!("accuracy: GPU {acc_g:.2} %, Fast {acc_f:.2} % (difference {:.2} pp)", acc_g - acc_f);
     println!(

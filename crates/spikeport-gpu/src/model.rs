@@ -115,7 +115,7 @@ fn cond_exp_exact(p: &IfCondExpValidParams, dt: f64) -> ModelConsts {
 fn curr_exp(p: &IfCurrExpValidParams, dt: f64) -> ModelConsts {
     let (tau_m, cm) = (p.tau_m(), p.cm());
     let p22 = (-dt / tau_m).exp();
-    let p21 = |tau_s: f64| dt / cm * p22 * phi(dt * (1.0 / tau_s - 1.0 / tau_m));
+    let p21 = |tau_syn_ms: f64| dt / cm * p22 * phi(dt * (1.0 / tau_syn_ms - 1.0 / tau_m));
     ModelConsts {
         id: MODEL_CURR_EXP,
         refrac_steps: refractory_steps(p.tau_refrac(), dt),

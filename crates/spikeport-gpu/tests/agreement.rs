@@ -51,8 +51,8 @@ fn run<B: Backend>(b: &B, net: &SnnNetwork, input: &SpikeInput) -> RunOutput {
 fn compare(gpu: &RunOutput, fast: &RunOutput, labels: &[u8], on_lavapipe: bool, what: &str) {
     let (pg, pf) = (gpu.predictions(), fast.predictions());
     let same = pg.iter().zip(&pf).filter(|(a, b)| a == b).count() as f64 / IMAGES as f64;
-    let acc_g = 100.0 * gpu.accuracy(labels).unwrap();
-    let acc_f = 100.0 * fast.accuracy(labels).unwrap();
+    let acc_g = gpu.accuracy_pct(labels).unwrap();
+    let acc_f = fast.accuracy_pct(labels).unwrap();
     println!(
         "{what}: same class {:.2} %, accuracy GPU {acc_g:.2} % Fast {acc_f:.2} %, GPU {:.3} s, spikes/image {:?}",
         100.0 * same,

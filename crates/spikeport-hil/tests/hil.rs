@@ -118,7 +118,7 @@ fn a_backend_without_weight_updates_is_a_clear_error_and_bad_data_too() {
 
 fn accuracy(session: &mut dyn Session, x: &Array2<f32>, y: &[u8]) -> f64 {
     let input = spikey_encoder().encode(x.view()).unwrap();
-    100.0 * session.run(&input, &Recording::counts_only()).unwrap().accuracy(y).unwrap()
+    session.run(&input, &Recording::counts_only()).unwrap().accuracy_pct(y).unwrap()
 }
 
 #[test]

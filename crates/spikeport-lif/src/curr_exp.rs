@@ -16,7 +16,7 @@
 //! ```
 //!
 //! `φ` is evaluated with `exp_m1`, so `tau_syn = tau_m` (where the textbook form
-//! `tau_s tau_m/(cm (tau_m − tau_s)) (e^{−dt/tau_m} − e^{−dt/tau_s})` is 0/0) needs no
+//! `tau_syn tau_m/(cm (tau_m − tau_syn)) (e^{−dt/tau_m} − e^{−dt/tau_syn})` is 0/0) needs no
 //! special case (NEST's `propagator_32` handles it by a separate branch). Threshold,
 //! reset and refractory clamp as in [`cond_exp`](crate::cond_exp).
 
@@ -59,7 +59,7 @@ impl<F: Real> CurrExpExact<F> {
         let dt = check_dt(dt_ms)?;
         let (tau_m, cm) = (p.tau_m(), p.cm());
         let p22 = (-dt / tau_m).exp();
-        let p21 = |tau_s: f64| dt / cm * p22 * phi(dt * (1.0 / tau_s - 1.0 / tau_m));
+        let p21 = |tau_syn_ms: f64| dt / cm * p22 * phi(dt * (1.0 / tau_syn_ms - 1.0 / tau_m));
         Ok(Self {
             v_rest: F::from_f64(p.v_rest()),
             v_reset: F::from_f64(p.v_reset()),

@@ -497,14 +497,14 @@ pub struct CountCheckpoints {
 }
 
 impl CountCheckpoints {
-    /// Accuracy (fraction correct, ties wrong) at every checkpoint: `(time ms, accuracy)`.
+    /// Accuracy (percent correct, ties wrong) at every checkpoint: `(time ms, accuracy %)`.
     ///
-    /// **Errors** as [`readout::accuracy`].
+    /// **Errors** as [`readout::accuracy_pct`].
     pub fn accuracy_curve<L: Copy + Into<usize>>(&self, labels: &[L]) -> Result<Vec<(f64, f64)>, SnnError> {
         self.times_ms
             .iter()
             .zip(&self.counts)
-            .map(|(&t, c)| readout::accuracy(c.view(), labels).map(|a| (t, a)))
+            .map(|(&t, c)| readout::accuracy_pct(c.view(), labels).map(|a| (t, a)))
             .collect()
     }
 }
@@ -625,11 +625,11 @@ impl RunOutput {
         readout::predictions(self.output_counts())
     }
 
-    /// Fraction of images whose prediction equals the label (ties are wrong).
+    /// Percentage (0–100) of images whose prediction equals the label (ties are wrong).
     ///
-    /// **Errors** as [`readout::accuracy`].
-    pub fn accuracy<L: Copy + Into<usize>>(&self, labels: &[L]) -> Result<f64, SnnError> {
-        readout::accuracy(self.output_counts(), labels)
+    /// **Errors** as [`readout::accuracy_pct`].
+    pub fn accuracy_pct<L: Copy + Into<usize>>(&self, labels: &[L]) -> Result<f64, SnnError> {
+        readout::accuracy_pct(self.output_counts(), labels)
     }
 }
 

@@ -3,14 +3,14 @@
 //!
 //! ```
 //! use ndarray::array;
-//! use spikeport_snn::readout::{accuracy, predict, predictions};
+//! use spikeport_snn::readout::{accuracy_pct, predict, predictions};
 //!
 //! assert_eq!(predict(array![0u32, 5, 2].view()), Some(1));
 //! assert_eq!(predict(array![3u32, 3, 1].view()), None); // tie
 //! assert_eq!(predict(array![0u32, 0, 0].view()), None); // no spike
 //! let counts = array![[0u32, 4], [2, 1], [1, 1]];
 //! assert_eq!(predictions(counts.view()), vec![Some(1), Some(0), None]);
-//! assert_eq!(accuracy(counts.view(), &[1u8, 1, 0]).unwrap(), 1.0 / 3.0);
+//! assert_eq!(accuracy_pct(counts.view(), &[1u8, 1, 0]).unwrap(), 100.0 / 3.0);
 //! ```
 
 use ndarray::{ArrayView1, ArrayView2};
@@ -39,11 +39,14 @@ pub fn predictions(counts: ArrayView2<'_, u32>) -> Vec<Option<usize>> {
     counts.outer_iter().map(predict).collect()
 }
 
-/// Fraction (0–1) of images whose prediction equals its label; ties are wrong.
+/// Percentage (0–100) of images whose prediction equals its label; ties are wrong.
 ///
 /// **Errors** with [`SnnError::LabelCount`] if there is not one label per row, or
 /// [`SnnError::EmptyBatch`] for zero images.
-pub fn accuracy<L: Copy + Into<usize>>(counts: ArrayView2<'_, u32>, labels: &[L]) -> Result<f64, SnnError> {
+pub fn accuracy_pct<L: Copy + Into<usize>>(
+    counts: ArrayView2<'_, u32>,
+    labels: &[L],
+) -> Result<f64, SnnError> {
     let images = counts.nrows();
     if labels.len() != images {
         return Err(SnnError::LabelCount { images, labels: labels.len() });
@@ -53,7 +56,7 @@ pub fn accuracy<L: Copy + Into<usize>>(counts: ArrayView2<'_, u32>, labels: &[L]
     }
     let correct =
         counts.outer_iter().zip(labels).filter(|(row, &l)| predict(row.view()) == Some(l.into())).count();
-    Ok(correct as f64 / images as f64)
+    Ok(100.0 * correct as f64 / images as f64)
 }
 
 #[cfg(test)]
@@ -74,9 +77,12 @@ mod tests {
     #[test]
     fn accuracy_errors() {
         let c = Array2::<u32>::zeros((2, 3));
-        assert_eq!(accuracy(c.view(), &[1u8]).unwrap_err(), SnnError::LabelCount { images: 2, labels: 1 });
+        assert_eq!(
+            accuracy_pct(c.view(), &[1u8]).unwrap_err(),
+            SnnError::LabelCount { images: 2, labels: 1 }
+        );
         let e = Array2::<u32>::zeros((0, 3));
-        assert_eq!(accuracy(e.view(), &[] as &[u8]).unwrap_err(), SnnError::EmptyBatch);
-        assert_eq!(accuracy(c.view(), &[0usize, 1]).unwrap(), 0.0);
+        assert_eq!(accuracy_pct(e.view(), &[] as &[u8]).unwrap_err(), SnnError::EmptyBatch);
+        assert_eq!(accuracy_pct(c.view(), &[0usize, 1]).unwrap(), 0.0);
     }
 }

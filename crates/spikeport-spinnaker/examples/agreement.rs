@@ -61,16 +61,16 @@ fn main() -> Result<(), Box<dyn Error>> {
         let s = spinn.run(&mut dep, &input, &Recording::counts_only())?;
         let wall = t.elapsed().as_secs_f64();
         let stats = dep.last_run().cloned().unwrap_or_default();
-        let (ar, af, asp) = (r.accuracy(labels)?, f.accuracy(labels)?, s.accuracy(labels)?);
+        let (ar, af, asp) = (r.accuracy_pct(labels)?, f.accuracy_pct(labels)?, s.accuracy_pct(labels)?);
         let same = r.predictions().iter().zip(s.predictions()).filter(|(a, b)| **a == *b).count();
         let (so, ro) = (s.output_counts().sum(), r.output_counts().sum());
         println!(
             "| {name} | {:.2} % | {:.2} % | {:.2} % | {:.2} % | {:+.2} | {same}/{n} | {so} / {ro} | {} / {} | {} | {} | {wall:.1} |",
             100.0 * ann_acc,
-            100.0 * ar,
-            100.0 * af,
-            100.0 * asp,
-            100.0 * (asp - ar),
+            ar,
+            af,
+            asp,
+            asp - ar,
             dep.details().cores,
             dep.details().chips,
             stats.ring_saturations(),

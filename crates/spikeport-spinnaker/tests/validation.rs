@@ -211,10 +211,10 @@ fn nas63_agrees_with_float_exact_step() {
     let mut dep = backend.deploy(&net, 0).unwrap();
     let out = backend.run(&mut dep, &input, &Recording::counts_only()).unwrap();
     let labels = sub.labels();
-    let acc_spinn = out.accuracy(labels).unwrap();
+    let acc_spinn = out.accuracy_pct(labels).unwrap();
     let scaled = float_counts(&net, &input, true);
     let unscaled = float_counts(&net, &input, false);
-    let acc = |c: &Array2<u32>| spikeport_snn::readout::accuracy(c.view(), labels).unwrap();
+    let acc = |c: &Array2<u32>| spikeport_snn::readout::accuracy_pct(c.view(), labels).unwrap();
     let (acc_scaled, acc_genn) = (acc(&scaled[3]), acc(&unscaled[3]));
     let agree = spikeport_snn::readout::predictions(out.output_counts())
         .iter()
@@ -238,9 +238,9 @@ fn nas63_agrees_with_float_exact_step() {
     }
     // Tolerance: accuracy within 3 pp of the scaled float step on 100 images, and the
     // same prediction on at least 90 % of them.
-    assert!((acc_spinn - acc_scaled).abs() <= 0.03 + 1e-12, "{acc_spinn} vs {acc_scaled}");
+    assert!((acc_spinn - acc_scaled).abs() <= 3.0 + 1e-9, "{acc_spinn} vs {acc_scaled}");
     assert!(agree >= 90, "{agree}");
-    assert!(acc_spinn > 0.8);
+    assert!(acc_spinn > 80.0);
 }
 
 /// One neuron driven by a known input train: the fixed-point membrane trace follows the

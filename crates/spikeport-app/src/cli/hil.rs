@@ -88,7 +88,7 @@ pub(super) fn cmd_hil(
     let xt = model.features(&test)?;
     let input = p.encoder.encode(xt.view())?;
     let mut session = backend.session(&converted.network, Placement::from(cfg.seed))?;
-    let before = 100.0 * session.run(&input, &Recording::counts_only())?.accuracy(test.labels())?;
+    let before = session.run(&input, &Recording::counts_only())?.accuracy_pct(test.labels())?;
     println!("{} chip {}: {before:.2} % before HIL ({} test images)", cfg.platform, cfg.seed, test.len());
     let total = ytr.len().div_ceil(hc.batch_size) * hc.epochs;
     let pb = bar(total as u64, "batches");
@@ -113,7 +113,7 @@ pub(super) fn cmd_hil(
         },
     )?;
     pb.finish_and_clear();
-    let after = 100.0 * session.run(&input, &Recording::counts_only())?.accuracy(test.labels())?;
+    let after = session.run(&input, &Recording::counts_only())?.accuracy_pct(test.labels())?;
     println!(
         "{} chip {}: {after:.2} % after HIL ({} epochs, {:.1} s); training accuracy per epoch: {:?}",
         cfg.platform,

@@ -70,7 +70,7 @@ pub(super) fn cmd_sweep(
             let point = SweepPoint {
                 max_weight: w,
                 max_freq_hz: f,
-                accuracy_pct: 100.0 * outp.accuracy(calib.labels())?,
+                accuracy_pct: outp.accuracy_pct(calib.labels())?,
             };
             let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&out)?;
             writeln!(file, "{}", serde_json::to_string(&point)?)?;
