@@ -108,7 +108,8 @@ fn onnx_mlp_through_nir_and_back_runs_on_fast() {
 #[cfg(feature = "nir")]
 fn the_command_line_runs_a_nir_file_as_it_is() {
     use spikeport::data::Preprocessing;
-    use spikeport::experiment::{platform, run_as_is};
+    use spikeport::experiment::run_as_is;
+    use spikeport::registry::platform;
     use spikeport::io::nir::{export_nir, import_nir, CondExp, NirExportOptions};
 
     let model = spikeport::ann::load_zoo("nas63").unwrap();
@@ -120,7 +121,7 @@ fn the_command_line_runs_a_nir_file_as_it_is() {
     export_nir(&path, &snn, &opts).unwrap();
     let back = import_nir(&path).unwrap();
     let test = Mnist::load_test().unwrap();
-    let p = platform("fast", Encoder::paper_digital()).unwrap();
+    let p = platform("fast").unwrap();
     let direct = run_as_is(&back.network, back.bias_input, Preprocessing::Scale, &test, &p, 100, 50).unwrap();
     assert!(direct.snn_accuracy_pct >= 85.0, "{direct:?}");
 
