@@ -109,8 +109,8 @@ fn onnx_mlp_through_nir_and_back_runs_on_fast() {
 fn the_command_line_runs_a_nir_file_as_it_is() {
     use spikeport::data::Preprocessing;
     use spikeport::experiment::run_as_is;
-    use spikeport::registry::platform;
     use spikeport::io::nir::{export_nir, import_nir, CondExp, NirExportOptions};
+    use spikeport::registry::platform;
 
     let model = spikeport::ann::load_zoo("nas63").unwrap();
     let lif = IfCondExpParams::paper_digital().into_model().unwrap();

@@ -13,23 +13,12 @@ use spikeport_snn::{BackendError, DynBackend};
 use crate::backend::Platform as Chip;
 use crate::Variability;
 
-fn no_settings(name: &str, s: &DeploymentSettings) -> Result<(), BackendError> {
-    if s.is_default() {
-        Ok(())
-    } else {
-        Err(BackendError::unsupported(
-            name,
-            format!("deployment settings {s:?} (neurons per core, time-scale factor)"),
-        ))
-    }
-}
-
 fn build(
     name: &'static str,
     chip: Chip,
 ) -> impl Fn(&DeploymentSettings) -> Result<Box<dyn DynBackend>, BackendError> {
     move |s: &DeploymentSettings| {
-        no_settings(name, s)?;
+        s.require_default(name)?;
         let b: Box<dyn DynBackend> = Box::new(
             chip.backend(Variability::calibrated())
                 .map_err(|e| BackendError::invalid_input(e.to_string()))?,

@@ -8,24 +8,12 @@
 
 use spikeport_energy::{profiles, Coefficient, RunTimeModel, TimeTerm};
 use spikeport_platform::{
-    hil_on_presentation, snabsuite_deployment, DeploymentSettings, Family, PaperDeployment, Platform, Timing,
-    DIGITAL_SWEEP_US,
+    hil_on_presentation, snabsuite_deployment, snabsuite_genn_deployments, DeploymentSettings, Family,
+    PaperDeployment, Platform, Timing, DIGITAL_SWEEP_US,
 };
 use spikeport_snn::{BackendError, DynBackend, Encoder, IfCondExpParams, ImageBoundary};
 
 use crate::{CondExpStep, Fast, Reference};
-
-/// SNABSuite's GeNN runs (`genn` in `config/Mnist*.json`, second `bench_index`).
-fn genn_deployments() -> Vec<PaperDeployment> {
-    let d = DeploymentSettings::default();
-    vec![
-        snabsuite_deployment("spikey-net", "MnistSpikey.json", 100, d),
-        snabsuite_deployment("nas63", "MnistNAS63.json", 160, d),
-        snabsuite_deployment("nas129", "MnistNAS129.json", 200, d),
-        snabsuite_deployment("nastop", "MnistNAStop.json", 265, d),
-        snabsuite_deployment("diehl", "MnistDiehl.json", 280, d),
-    ]
-}
 
 /// SNABSuite's NEST runs (`nest`, largest `bench_index`).
 fn nest_deployments() -> Vec<PaperDeployment> {
@@ -37,18 +25,6 @@ fn nest_deployments() -> Vec<PaperDeployment> {
         snabsuite_deployment("nastop", "MnistNAStop.json", 150, d),
         snabsuite_deployment("diehl", "MnistDiehl.json", 190, d),
     ]
-}
-
-/// Refuses deployment settings a software simulator does not have.
-fn no_settings(name: &str, s: &DeploymentSettings) -> Result<(), BackendError> {
-    if s.is_default() {
-        Ok(())
-    } else {
-        Err(BackendError::unsupported(
-            name,
-            format!("deployment settings {s:?} (neurons per core, time-scale factor)"),
-        ))
-    }
 }
 
 /// Run times of GeNN's CPU backend (SNABSuite's calibration runs of `genn_energy.json`,
@@ -131,7 +107,7 @@ pub fn platforms() -> Vec<Platform> {
     let digital = Encoder::paper_digital().with_boundary(ImageBoundary::Continuous);
     let reference = |name: &'static str, dt: f64, what: &str| {
         Platform::new(name, what, Family::Reference, lif, digital, move |s: &DeploymentSettings| {
-            no_settings(name, s)?;
+            s.require_default(name)?;
             let b: Box<dyn DynBackend> =
                 Box::new(Reference::new(dt).map_err(|e| BackendError::Internal { what: e.to_string() })?);
             Ok(b)
@@ -142,7 +118,7 @@ pub fn platforms() -> Vec<Platform> {
     };
     let fast = |name: &'static str, dt: f64, step: CondExpStep, what: &str| {
         Platform::new(name, what, Family::Digital, lif, digital, move |s: &DeploymentSettings| {
-            no_settings(name, s)?;
+            s.require_default(name)?;
             let f = Fast::new(dt).map_err(|e| BackendError::Internal { what: e.to_string() })?;
             let b: Box<dyn DynBackend> = Box::new(f.with_cond_exp_step(step));
             Ok(b)
@@ -151,7 +127,7 @@ pub fn platforms() -> Vec<Platform> {
         .with_hil(Some(hil_on_presentation(digital)), None)
         .with_energy(vec![profiles::genn_cpu_ryzen2600x()])
         .with_timing(Timing::Modelled(genn_cpu_time_model()))
-        .with_paper_deployments(genn_deployments())
+        .with_paper_deployments(snabsuite_genn_deployments())
     };
     vec![
         reference(

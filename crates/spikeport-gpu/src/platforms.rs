@@ -6,8 +6,8 @@
 
 use spikeport_energy::{profiles, Coefficient, RunTimeModel, TimeTerm};
 use spikeport_platform::{
-    hil_on_presentation, snabsuite_deployment, Capacity, DeploymentSettings, Family, PaperDeployment,
-    Platform, Timing, DIGITAL_SWEEP_US,
+    hil_on_presentation, snabsuite_genn_deployments, Capacity, DeploymentSettings, Family, Platform, Timing,
+    DIGITAL_SWEEP_US,
 };
 use spikeport_snn::{BackendError, DynBackend, Encoder, IfCondExpParams, ImageBoundary};
 
@@ -69,18 +69,6 @@ pub fn genn_gpu_time_model() -> RunTimeModel {
     )
 }
 
-/// SNABSuite's GeNN runs (`genn` in `config/Mnist*.json`, second `bench_index`).
-fn genn_deployments() -> Vec<PaperDeployment> {
-    let d = DeploymentSettings::default();
-    vec![
-        snabsuite_deployment("spikey-net", "MnistSpikey.json", 100, d),
-        snabsuite_deployment("nas63", "MnistNAS63.json", 160, d),
-        snabsuite_deployment("nas129", "MnistNAS129.json", 200, d),
-        snabsuite_deployment("nastop", "MnistNAStop.json", 265, d),
-        snabsuite_deployment("diehl", "MnistDiehl.json", 280, d),
-    ]
-}
-
 /// This crate's platform: `gpu`. Building its backend fails with the reason where no Vulkan
 /// adapter exists.
 pub fn platforms() -> Vec<Platform> {
@@ -97,9 +85,7 @@ pub fn platforms() -> Vec<Platform> {
         lif,
         digital,
         |s: &DeploymentSettings| {
-            if !s.is_default() {
-                return Err(BackendError::unsupported("gpu", format!("deployment settings {s:?}")));
-            }
+            s.require_default("gpu")?;
             let b: Box<dyn DynBackend> = Box::new(Gpu::new(1.0).map_err(|e: GpuError| match e {
                 GpuError::Backend(b) => b,
                 other => BackendError::unsupported("gpu", format!("running here: {other}")),
@@ -115,7 +101,7 @@ pub fn platforms() -> Vec<Platform> {
         bytes: RTX2070_MEMORY_BYTES,
         what: "device memory of the paper's RTX 2070 (8 GiB) in GeNN's layout".into(),
     })
-    .with_paper_deployments(genn_deployments())]
+    .with_paper_deployments(snabsuite_genn_deployments())]
 }
 
 #[cfg(test)]

@@ -187,6 +187,20 @@ impl DeploymentSettings {
     pub fn is_default(&self) -> bool {
         *self == Self::default()
     }
+
+    /// For a platform without such settings: `Ok` if nothing is set.
+    ///
+    /// **Errors** with [`BackendError::Unsupported`] naming `platform` and the settings.
+    pub fn require_default(&self, platform: &str) -> Result<(), BackendError> {
+        if self.is_default() {
+            Ok(())
+        } else {
+            Err(BackendError::unsupported(
+                platform,
+                format!("deployment settings {self:?} (neurons per core, time-scale factor)"),
+            ))
+        }
+    }
 }
 
 /// Candidate `max_weight` values (µS) of the weight-scale sweeps of the digital platforms.
@@ -216,6 +230,19 @@ pub fn snabsuite_deployment(
             "hbp-unibi/SNABSuite@{SNABSUITE_CONFIG_COMMIT} config/{file}: batchsize {images_per_copy}, batch_parallel"
         ),
     }
+}
+
+/// SNABSuite's GeNN runs of the paper's networks (`genn` in `config/Mnist*.json`, second
+/// `bench_index`), shared by the GeNN rows (CPU and GPU): images per copy.
+pub fn snabsuite_genn_deployments() -> Vec<PaperDeployment> {
+    let d = DeploymentSettings::default();
+    vec![
+        snabsuite_deployment("spikey-net", "MnistSpikey.json", 100, d),
+        snabsuite_deployment("nas63", "MnistNAS63.json", 160, d),
+        snabsuite_deployment("nas129", "MnistNAS129.json", 200, d),
+        snabsuite_deployment("nastop", "MnistNAStop.json", 265, d),
+        snabsuite_deployment("diehl", "MnistDiehl.json", 280, d),
+    ]
 }
 
 /// A hardware-in-the-loop setting for a platform that the paper did not train in the loop:

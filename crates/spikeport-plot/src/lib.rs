@@ -370,31 +370,42 @@ pub fn energy_vs_accuracy(points: &[EnergyPoint], stem: &Path) -> Result<Written
             }
         }
         // the legend column: platforms by colour, then networks by shape
-        let font = (FAMILY, 14).into_font();
-        let mut y = 70;
-        legend.draw(&Text::new("platform", (10, y - 25), font.clone()))?;
-        for (pi, platform) in platforms.iter().enumerate() {
-            legend.draw(&Rectangle::new([(10, y - 6), (22, y + 6)], colour(pi).filled()))?;
-            legend.draw(&Text::new(platform.to_string(), (30, y - 8), font.clone()))?;
-            y += 24;
-        }
-        y += 30;
-        legend.draw(&Text::new("network", (10, y - 25), font.clone()))?;
-        for (ni, network) in networks.iter().enumerate() {
-            let style = BLACK.filled();
-            let at = (16, y);
-            match ni % 5 {
-                0 => legend.draw(&Circle::new(at, 6, style))?,
-                1 => legend.draw(&TriangleMarker::new(at, 8, style))?,
-                2 => legend.draw(&Rectangle::new([(11, y - 5), (21, y + 5)], style))?,
-                3 => legend.draw(&Cross::new(at, 6, BLACK.stroke_width(3)))?,
-                _ => legend.draw(&Polygon::new(vec![(16, y - 7), (23, y), (16, y + 7), (9, y)], style))?,
-            }
-            legend.draw(&Text::new(network.to_string(), (30, y - 8), font.clone()))?;
-            y += 24;
-        }
+        platform_network_legend(&legend, &platforms, &networks)?;
         Ok(())
     })
+}
+
+/// The legend column of the energy figures: platforms by colour, then networks by marker
+/// shape (the shapes of [`energy_vs_accuracy`] and [`energy_vs_copies`]).
+fn platform_network_legend<DB: DrawingBackend>(
+    legend: &DrawingArea<DB, plotters::coord::Shift>,
+    platforms: &[&str],
+    networks: &[&str],
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let font = (FAMILY, 14).into_font();
+    let mut y = 70;
+    legend.draw(&Text::new("platform", (10, y - 25), font.clone()))?;
+    for (pi, platform) in platforms.iter().enumerate() {
+        legend.draw(&Rectangle::new([(10, y - 6), (22, y + 6)], colour(pi).filled()))?;
+        legend.draw(&Text::new(platform.to_string(), (30, y - 8), font.clone()))?;
+        y += 24;
+    }
+    y += 30;
+    legend.draw(&Text::new("network", (10, y - 25), font.clone()))?;
+    for (ni, network) in networks.iter().enumerate() {
+        let style = BLACK.filled();
+        let at = (16, y);
+        match ni % 5 {
+            0 => legend.draw(&Circle::new(at, 6, style))?,
+            1 => legend.draw(&TriangleMarker::new(at, 8, style))?,
+            2 => legend.draw(&Rectangle::new([(11, y - 5), (21, y + 5)], style))?,
+            3 => legend.draw(&Cross::new(at, 6, BLACK.stroke_width(3)))?,
+            _ => legend.draw(&Polygon::new(vec![(16, y - 7), (23, y), (16, y + 7), (9, y)], style))?,
+        }
+        legend.draw(&Text::new(network.to_string(), (30, y - 8), font.clone()))?;
+        y += 24;
+    }
+    Ok(())
 }
 
 /// One line of [`energy_vs_copies`]: a network on a platform, energy per inference at each
@@ -485,29 +496,7 @@ pub fn energy_vs_copies(series: &[CopiesSeries], stem: &Path) -> Result<Written,
                 }))?,
             };
         }
-        let font = (FAMILY, 14).into_font();
-        let mut y = 70;
-        legend.draw(&Text::new("platform", (10, y - 25), font.clone()))?;
-        for (pi, platform) in platforms.iter().enumerate() {
-            legend.draw(&Rectangle::new([(10, y - 6), (22, y + 6)], colour(pi).filled()))?;
-            legend.draw(&Text::new(platform.to_string(), (30, y - 8), font.clone()))?;
-            y += 24;
-        }
-        y += 30;
-        legend.draw(&Text::new("network", (10, y - 25), font.clone()))?;
-        for (ni, network) in networks.iter().enumerate() {
-            let style = BLACK.filled();
-            let at = (16, y);
-            match ni % 5 {
-                0 => legend.draw(&Circle::new(at, 6, style))?,
-                1 => legend.draw(&TriangleMarker::new(at, 8, style))?,
-                2 => legend.draw(&Rectangle::new([(11, y - 5), (21, y + 5)], style))?,
-                3 => legend.draw(&Cross::new(at, 6, BLACK.stroke_width(3)))?,
-                _ => legend.draw(&Polygon::new(vec![(16, y - 7), (23, y), (16, y + 7), (9, y)], style))?,
-            }
-            legend.draw(&Text::new(network.to_string(), (30, y - 8), font.clone()))?;
-            y += 24;
-        }
+        platform_network_legend(&legend, &platforms, &networks)?;
         Ok(())
     })
 }
