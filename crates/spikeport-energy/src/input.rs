@@ -53,7 +53,10 @@ pub struct EnergyInput {
     pub chips: f64,
     /// Boards used (SpiNNaker boards), count.
     pub boards: f64,
-    /// Biological time simulated, ms (summed over images).
+    /// Biological time for which the deployed neurons run, ms. From a plain run's
+    /// [`Activity`] this is the time summed over images (one copy, images in sequence);
+    /// the harness's cost model passes the run's span instead (the longest copy's chain of
+    /// images), because every copy's neurons run for the whole run.
     pub bio_time_ms: f64,
     /// Modelled hardware time, s: biological time ÷ speed-up on accelerated hardware,
     /// real time × time-scale factor on SpiNNaker, host wall time for software
