@@ -230,7 +230,7 @@ pub fn platform_table(records: &[Record]) -> String {
 }
 
 /// The CSV column names, in order.
-pub const CSV_HEADER: &str = "network,backend,platform,images,ann_accuracy_pct,snn_accuracy_pct,conversion_loss_pp,ann_agreement_pct,no_decision_pct,max_weight,neuron_model,max_freq_hz,duration_ms,pause_ms,dt_ms,bio_ms_per_image,hardware_s_per_image,wall_s_per_image,total_wall_s,synaptic_events_per_image,spikes_per_image,neuron_updates_per_image,neurons,synapses,seed,threads,conversion,hardware_units,platform_counters";
+pub const CSV_HEADER: &str = "network,backend,platform,images,ann_accuracy_pct,snn_accuracy_pct,conversion_loss_pp,ann_agreement_pct,no_decision_pct,max_weight,neuron_model,max_freq_hz,duration_ms,pause_ms,dt_ms,bio_ms_per_image,hardware_s_per_image,wall_s_per_image,total_wall_s,synaptic_events_per_image,spikes_per_image,neuron_updates_per_image,neurons,synapses,seed,threads,conversion,hardware_units,platform_counters,copies,copies_max,time_per_inference_s,energy_per_inference_j,energy_per_inference_sd_j,energy_profile";
 
 /// `k=v;k=v` in key order (names are identifiers, so no quoting is needed).
 fn key_values<K: std::fmt::Display, V: std::fmt::Display>(m: &BTreeMap<K, V>) -> String {
@@ -246,15 +246,21 @@ fn csv_field(s: &str) -> String {
 }
 
 /// Records as CSV ([`CSV_HEADER`] first); `spikes_per_image` is one field of
-/// `;`-separated numbers, input population first; `accuracy_vs_time` is JSON-only.
+/// `;`-separated numbers, input population first; `accuracy_vs_time` is JSON-only. The last
+/// six columns are the cost of inference at the cell's copies (empty without a cost): the
+/// largest copies that fit, time per inference on the platform's clock (s), and the energy
+/// per inference (J, mean and 1 SD) under the platform's first energy profile, named.
 pub fn to_csv(records: &[Record]) -> String {
     let mut s = String::from(CSV_HEADER);
     s.push('\n');
     for r in records {
         let spikes = r.spikes_per_image.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(";");
+        let cost = r.cost.as_ref();
+        let at = cost.map(|c| &c.at_setting);
+        let energy = at.and_then(|a| a.energy_per_inference.first());
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             csv_field(&r.network),
             csv_field(&r.backend),
             csv_field(&r.platform),
@@ -283,7 +289,13 @@ pub fn to_csv(records: &[Record]) -> String {
             r.threads,
             csv_field(&r.conversion),
             key_values(&r.hardware_units),
-            key_values(&r.platform_counters)
+            key_values(&r.platform_counters),
+            r.copies,
+            cost.map_or(String::new(), |c| c.copies_max.to_string()),
+            at.and_then(|a| a.time_per_inference_s).map_or(String::new(), |t| t.to_string()),
+            energy.map_or(String::new(), |e| e.energy_j.to_string()),
+            energy.map_or(String::new(), |e| e.sd_j.to_string()),
+            energy.map_or(String::new(), |e| csv_field(&e.profile)),
         );
     }
     s
@@ -392,18 +404,56 @@ mod tests {
         assert_eq!(lines.len(), 3);
         let cols = CSV_HEADER.split(',').count();
         // the conversion text contains a comma and is quoted; then units and counters
-        assert!(lines[1].ends_with("\"global, max_weight 0.015\",,"), "{}", lines[1]);
+        assert!(lines[1].ends_with("\"global, max_weight 0.015\",,,1,,,,,"), "{}", lines[1]);
         assert_eq!(lines[1].replace("\"global, max_weight 0.015\"", "x").split(',').count(), cols);
         let mut r = record();
         r.hardware_units.insert(UnitKind::Core, 15);
         r.hardware_units.insert(UnitKind::Chip, 1);
         r.platform_counters.insert(Counter::TickOverruns, 3);
         let csv = to_csv(&[r.clone()]);
-        assert!(csv.lines().nth(1).unwrap().ends_with(",chip=1;core=15,tick_overruns=3"), "{csv}");
+        assert!(csv.lines().nth(1).unwrap().ends_with(",chip=1;core=15,tick_overruns=3,1,,,,,"), "{csv}");
         let t = platform_table(&[record(), r]);
         assert_eq!(t.lines().count(), 3, "{t}");
         assert!(t.contains("| 1 chip, 15 core | tick_overruns 3 |"), "{t}");
         assert!(platform_table(&[record()]).is_empty());
+    }
+
+    #[test]
+    fn csv_carries_the_cost_at_the_cells_copies() {
+        let at = |copies: usize, t: f64, e: f64| crate::CostAt {
+            copies,
+            run_bio_ms: 550.0,
+            run_time_s: Some(t * 100.0),
+            run_time_sd_s: 0.0,
+            time_per_inference_s: Some(t),
+            energy_per_inference: vec![spikeport_energy::EnergyEstimate {
+                profile: "SpiNN-5".into(),
+                kind: spikeport_energy::ProfileKind::Measured,
+                energy_j: e,
+                sd_j: e / 10.0,
+                images: 1.0,
+                terms: Vec::new(),
+                assumptions: Vec::new(),
+            }],
+            hardware_units: BTreeMap::new(),
+        };
+        let mut r = record();
+        r.copies = 4;
+        r.cost = Some(crate::CostOfInference {
+            clock: "SpiNNaker real time".into(),
+            images: 100,
+            copies_setting: 4,
+            copies_max: 8,
+            binding_constraint: None,
+            at_one: at(1, 0.5, 2.0),
+            at_setting: at(4, 0.125, 0.5),
+            at_max: at(8, 0.0625, 0.25),
+            curve: Vec::new(),
+            setup_s: 0.0,
+        });
+        let csv = to_csv(&[r]);
+        let row = csv.lines().nth(1).unwrap();
+        assert!(row.ends_with(",4,8,0.125,0.5,0.05,SpiNN-5"), "{row}");
     }
 
     #[test]
