@@ -1,6 +1,8 @@
 //! The paper's digital experiment (Ostrau et al. 2020): the five zoo networks converted to
 //! IF_cond_exp SNNs, run on the CPU simulators, with ANN and SNN accuracy, conversion loss,
-//! activity and time per image.
+//! activity, and the cost of inference the paper's way: time and energy per inference with
+//! SNABSuite's network copies per run, at one copy and at the most that fit, on each
+//! platform's own clock (modelled GeNN time for `fast`, this host's for `reference`).
 //!
 //! ```text
 //! cargo run --release --example paper_benchmark                       # all 5 networks: Fast on 10,000 images, Reference on 100
@@ -28,7 +30,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use spikeport::ann::{load_zoo, Model, ZOO_NAMES};
 use spikeport::bench::report::write_atomic;
-use spikeport::bench::{markdown_table, platform_table, predictions_csv, write_csv, write_json};
+use spikeport::bench::{cost_table, markdown_table, platform_table, predictions_csv, write_csv, write_json};
 use spikeport::benchmark::{
     run_benchmark, BenchmarkEvent, BenchmarkSpec, ConversionKind, DEFAULT_PER_LAYER_FREQ_HZ,
 };
@@ -311,6 +313,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!();
         println!("Hardware resources and platform events:");
         print!("{platform}");
+    }
+    let cost = cost_table(&records);
+    if let Some(priced) = records.iter().find_map(|r| r.cost.as_ref().map(|c| c.images)) {
+        println!();
+        println!(
+            "Cost of inference, the paper's way (a run of {priced} test images, network copies side by \
+             side; docs/energy.md):"
+        );
+        print!("{cost}");
     }
     println!();
     println!("Accuracy (%) vs simulated time per image:");

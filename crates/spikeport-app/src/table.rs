@@ -607,79 +607,10 @@ pub fn copies_series(cells: &[Cell]) -> Vec<spikeport_plot::CopiesSeries> {
         .collect()
 }
 
-/// `mean ± SD (profile)` of the first energy estimate of a cost point, or `—`.
-fn cost_energy(at: &spikeport_bench::CostAt) -> String {
-    at.energy_per_inference.first().map_or("—".into(), |e| format!("{} ± {}", sig(e.energy_j), sig(e.sd_j)))
-}
-
-/// A time per inference with its unit, or `—` where the clock cannot tell (this host's).
-fn cost_time(at: &spikeport_bench::CostAt) -> String {
-    at.time_per_inference_s.map_or("—".into(), |t| spikeport_energy::model::si(t, "s"))
-}
-
-/// The cost of inference as Markdown: per cell the copies the platform holds and what binds,
-/// time and energy per inference at one copy (latency), at the cell's setting (SNABSuite's
-/// copies) and at the most that fit (throughput), this host's own figures for the
-/// simulators, and NeuroBench's synaptic operations and activation sparsity.
+/// The cost of inference of the finished cells as Markdown
+/// ([`spikeport_bench::cost_table`]).
 pub fn cost_markdown(cells: &[Cell]) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "| network | platform | copies: setting / max | binding constraint | time / inference: 1 copy · setting · max \
-         | energy / inference (J): 1 copy · setting · max | energy profile, clock | this host: wall / image, energy / \
-         image | syn. ops / inference (dense) | activation sparsity |"
-    );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---:|");
-    for c in cells {
-        let Outcome::Done { record: r, .. } = &c.outcome else { continue };
-        let Some(cost) = &r.cost else { continue };
-        let profile = r.energy.first().map_or("none".to_string(), |e| {
-            let est = if e.kind == spikeport_energy::ProfileKind::Estimate { ", estimate" } else { "" };
-            format!("{}{est}", e.profile)
-        });
-        let binding = cost.binding_constraint.as_deref().map_or_else(
-            || format!("images ({})", cost.images),
-            |b| b.trim_start_matches("network does not fit: ").split(" (").next().unwrap_or(b).to_string(),
-        );
-        let host = match r.host_energy_per_image() {
-            Some((m, _)) => format!(
-                "{} · {}{}",
-                spikeport_energy::model::si(r.wall_s_per_image, "s"),
-                spikeport_energy::model::si(m, "J"),
-                if r.host_energy.as_ref().is_some_and(|h| h.is_measured()) {
-                    " (RAPL)"
-                } else {
-                    " (assumed power)"
-                }
-            ),
-            None => spikeport_energy::model::si(r.wall_s_per_image, "s"),
-        };
-        let m = r.metrics.as_ref();
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} / {} | {binding} | {} · {} · {} | {} · {} · {} | {profile}; {} | {host} | {} | {} |",
-            c.network,
-            c.platform,
-            cost.copies_setting,
-            cost.copies_max,
-            cost_time(&cost.at_one),
-            cost_time(&cost.at_setting),
-            cost_time(&cost.at_max),
-            cost_energy(&cost.at_one),
-            cost_energy(&cost.at_setting),
-            cost_energy(&cost.at_max),
-            match cost.clock.split(" (").next() {
-                Some(clock) => clock.to_string(),
-                None => cost.clock.clone(),
-            },
-            m.map_or("—".into(), |m| format!(
-                "{:.3e} ({:.2e})",
-                m.synaptic_ops_per_inference, m.dense_synaptic_ops_per_inference
-            )),
-            m.map_or("—".into(), |m| format!("{:.4}", m.activation_sparsity)),
-        );
-    }
-    s
+    spikeport_bench::cost_table(&records(cells))
 }
 
 /// The records of the finished cells.

@@ -20,7 +20,7 @@ pub use cost::{CostAt, CostOfInference};
 pub use error::BenchError;
 pub use metrics::CostMetrics;
 pub use report::{
-    markdown_table, platform_table, predictions_csv, to_csv, write_csv, write_json, AccuracyAt,
+    cost_table, markdown_table, platform_table, predictions_csv, to_csv, write_csv, write_json, AccuracyAt,
     ImagePrediction, Record,
 };
 pub use runner::{convert, run_cell, BackendSetup, Conversion, Converted, Copies, Progress};

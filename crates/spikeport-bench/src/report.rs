@@ -9,9 +9,10 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use spikeport_energy::model::si;
 use spikeport_energy::{EnergyEstimate, HostMeasurement};
 
-use crate::cost::CostOfInference;
+use crate::cost::{CostAt, CostOfInference};
 use crate::metrics::CostMetrics;
 use spikeport_snn::{Counter, UnitKind};
 
@@ -177,6 +178,83 @@ impl Record {
         let n = self.images.max(1) as f64;
         Some((h.energy_j / n, h.sd_j / n))
     }
+}
+
+/// `mean ± SD (profile)` of the first energy estimate of a cost point, or `—`.
+fn cost_energy(at: &CostAt) -> String {
+    at.energy_per_inference
+        .first()
+        .map_or("—".into(), |e| format!("{} ± {}", si(e.energy_j, "J"), si(e.sd_j, "J")))
+}
+
+/// A time per inference with its unit, or `—` where the clock cannot tell (this host's).
+fn cost_time(at: &CostAt) -> String {
+    at.time_per_inference_s.map_or("—".into(), |t| si(t, "s"))
+}
+
+/// The cost of inference as Markdown, one row per record with a cost: the copies the
+/// platform holds and what binds, time and energy per inference at one copy (latency), at
+/// the record's setting (SNABSuite's copies) and at the most that fit (throughput), the
+/// energy profile and clock, this host's own wall time and energy per image, and
+/// NeuroBench's synaptic operations and activation sparsity.
+pub fn cost_table(records: &[Record]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| network | platform | copies: setting / max | binding constraint | time / inference: 1 copy · setting · max \
+         | energy / inference (J): 1 copy · setting · max | energy profile, clock | this host: wall / image, energy / \
+         image | syn. ops / inference (dense) | activation sparsity |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---:|");
+    for r in records {
+        let Some(cost) = &r.cost else { continue };
+        let profile = cost.at_setting.energy_per_inference.first().map_or("none".to_string(), |e| {
+            let est = if e.kind == spikeport_energy::ProfileKind::Estimate { ", estimate" } else { "" };
+            format!("{}{est}", e.profile)
+        });
+        let binding = cost.binding_constraint.as_deref().map_or_else(
+            || format!("images ({})", cost.images),
+            |b| b.trim_start_matches("network does not fit: ").split(" (").next().unwrap_or(b).to_string(),
+        );
+        let host = match r.host_energy_per_image() {
+            Some((m, _)) => format!(
+                "{} · {}{}",
+                si(r.wall_s_per_image, "s"),
+                si(m, "J"),
+                if r.host_energy.as_ref().is_some_and(|h| h.is_measured()) {
+                    " (RAPL)"
+                } else {
+                    " (assumed power)"
+                }
+            ),
+            None => si(r.wall_s_per_image, "s"),
+        };
+        let m = r.metrics.as_ref();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} / {} | {binding} | {} · {} · {} | {} · {} · {} | {profile}; {} | {host} | {} | {} |",
+            r.network,
+            r.backend,
+            cost.copies_setting,
+            cost.copies_max,
+            cost_time(&cost.at_one),
+            cost_time(&cost.at_setting),
+            cost_time(&cost.at_max),
+            cost_energy(&cost.at_one),
+            cost_energy(&cost.at_setting),
+            cost_energy(&cost.at_max),
+            match cost.clock.split(" (").next() {
+                Some(clock) => clock.to_string(),
+                None => cost.clock.clone(),
+            },
+            m.map_or("—".into(), |m| format!(
+                "{:.3e} ({:.2e})",
+                m.synaptic_ops_per_inference, m.dense_synaptic_ops_per_inference
+            )),
+            m.map_or("—".into(), |m| format!("{:.4}", m.activation_sparsity)),
+        );
+    }
+    s
 }
 
 /// The columns of [`markdown_table`].
@@ -418,8 +496,7 @@ mod tests {
         assert!(platform_table(&[record()]).is_empty());
     }
 
-    #[test]
-    fn csv_carries_the_cost_at_the_cells_copies() {
+    fn costed_record() -> Record {
         let at = |copies: usize, t: f64, e: f64| crate::CostAt {
             copies,
             run_bio_ms: 550.0,
@@ -451,9 +528,25 @@ mod tests {
             curve: Vec::new(),
             setup_s: 0.0,
         });
-        let csv = to_csv(&[r]);
+        r
+    }
+
+    #[test]
+    fn csv_carries_the_cost_at_the_cells_copies() {
+        let csv = to_csv(&[costed_record()]);
         let row = csv.lines().nth(1).unwrap();
         assert!(row.ends_with(",4,8,0.125,0.5,0.05,SpiNN-5"), "{row}");
+    }
+
+    #[test]
+    fn cost_table_has_a_row_per_costed_record() {
+        let t = cost_table(&[record(), costed_record()]);
+        assert_eq!(t.lines().count(), 3, "{t}");
+        let row = t.lines().nth(2).unwrap();
+        assert!(row.starts_with("| nas63 | fast | 4 / 8 | images (100) |"), "{row}");
+        assert!(row.contains("| 500.0 ms · 125.0 ms · 62.50 ms |"), "{row}");
+        assert!(row.contains("| 2.000 J ± 200.0 mJ · 500.0 mJ ± 50.00 mJ · 250.0 mJ ± 25.00 mJ |"), "{row}");
+        assert!(row.contains("| SpiNN-5; SpiNNaker real time |"), "{row}");
     }
 
     #[test]
