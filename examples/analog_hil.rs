@@ -6,24 +6,37 @@
 //! cargo run --release --example analog_hil -- --seeds 3 --images 500
 //! cargo run --release --example analog_hil -- --model my-spikey-net.npz  # any 81×100×10 model file
 //! cargo run --release --example analog_hil -- --json results/seeds.json --figures docs/figures
+//! cargo run --release --example analog_hil -- --presentation paper --platform spikey --max-weight 0.015
+//!                                                               # SNABSuite's ITL setting on Spikey
 //! cargo run --release --example analog_hil -- --paper           # the paper's HIL setting: 5 epochs on all 60,000
 //!                                                               # training images, 10,000 test images (hours)
 //! ```
 //!
-//! For each platform (Spikey, BrainScaleS-1): sweep the global weight scale with HIL in the
-//! loop on chip 0 (per candidate: one HIL epoch on the first 2,000 training images, judged
-//! on training images 50,000–50,999; `experiment::sweep_hil_scale`); then for each chip seed: convert Spikey-net with it, deploy it on the seed's chip (calibrated
-//! mismatch, default noise), measure test accuracy, train in the loop on training images
-//! (the platform's paper setting: Spikey batch 100, lr 0.02; BrainScaleS batch 500, lr 0.008)
-//! with the chip's test presentation (`--paper-presentation`: Spikey's 180 ms at 70 Hz, as
-//! the paper), and measure again on the same chip. Then the same conversion on an ideal chip
-//! (no mismatch, no noise: only 4-bit weights and the analog neuron) once per platform.
-//! Prints mean ± SD over seeds.
+//! For each platform (Spikey, BrainScaleS-1; `--platform` picks one): sweep the global
+//! weight scale with HIL in the loop on chip 0 (per candidate: one HIL epoch on the first
+//! 2,000 training images, judged on training images 50,000–50,999;
+//! `experiment::sweep_hil_scale`; `--max-weight` skips it); then for each chip seed: convert
+//! Spikey-net with it, deploy it on the seed's chip (calibrated mismatch, default noise),
+//! measure test accuracy, train in the loop on training images, and measure again on the same
+//! chip. Then the same conversion on an ideal chip (no mismatch, no noise: only 4-bit weights
+//! and the analog neuron) once per platform. Prints per seed and mean ± SD over seeds.
+//!
+//! `--presentation test` (the default) is spikeport's HIL setting: trained with the chip's
+//! test presentation, batch-mean steps on count ÷ (duration × rate). `--presentation paper`
+//! (`--paper-presentation`) is SNABSuite's ITL (`MnistITL.json`): Spikey trained **and
+//! tested** with 180 ms at 70 Hz (50 ms pause), raw counts ÷ 1 for input and hidden layers
+//! and ÷ 5 for the output layer, SNABSuite's hinge, per-image steps, incomplete batches
+//! skipped, batch 100, lr 0.02; BrainScaleS the paper-era nmpm1 block (batch 500, lr 0.008,
+//! counts ÷ 5). To change one factor of a setting at a time: `--test-with train|platform`
+//! (test with the training presentation or the platform's), `--norm-hidden rate|N`,
+//! `--norm-last rate|N` (count ÷ (duration × `--norm-rate` Hz) or count ÷ N), `--update
+//! batch|sample`, `--hinge strict|snabsuite`, `--skip-incomplete true|false`, `--lr X`,
+//! `--batch N`.
 //!
 //! The default is a **reduced** setting so that it finishes in minutes on 2 cores: the
 //! first `--images` (1,000) test images, HIL for `--epochs` (1) over `--train-images`
-//! (10,000) training images. `--paper` is the paper's full setting, its training
-//! presentation included.
+//! (10,000) training images. `--paper` is the paper's full setting, its presentation
+//! included.
 
 use std::time::Instant;
 
@@ -35,10 +48,63 @@ use spikeport::data::Mnist;
 use spikeport::experiment::{
     sweep_hil_scale, HIL_SCALE_SWEEP_TRAIN_IMAGES, HIL_SCALE_SWEEP_US, HIL_SCALE_SWEEP_VALIDATION,
 };
-use spikeport::hil::{train, Control, HilConfig, HilEvent};
+use spikeport::hil::{train, Control, HilConfig, HilEvent, Hinge, Norm, Update};
 use spikeport::plot::{mean_sd, seed_spread, SeedStudy};
 use spikeport::registry::HilPresentation;
 use spikeport::snn::{DynBackend, Placement, Recording, Session};
+
+/// Which presentation to test with around training.
+#[derive(Clone, Copy, PartialEq)]
+enum TestWith {
+    /// The HIL setting's own choice (`HilSetting::test_encoder`).
+    Setting,
+    /// The training presentation.
+    Train,
+    /// The platform's test presentation.
+    Platform,
+}
+
+/// Overrides of single factors of the HIL setting.
+#[derive(Default)]
+struct Overrides {
+    norm_hidden: Option<Norm>,
+    norm_last: Option<Norm>,
+    norm_rate_hz: Option<f64>,
+    update: Option<Update>,
+    hinge: Option<Hinge>,
+    skip_incomplete: Option<bool>,
+    lr: Option<f64>,
+    batch: Option<usize>,
+}
+
+impl Overrides {
+    fn apply(&self, c: &mut HilConfig) {
+        if let Some(v) = self.norm_hidden {
+            c.norm_hidden = v;
+        }
+        if let Some(v) = self.norm_last {
+            c.norm_last = v;
+        }
+        if let Some(v) = self.norm_rate_hz {
+            c.norm_rate_hz = v;
+        }
+        if let Some(v) = self.update {
+            c.update = v;
+        }
+        if let Some(v) = self.hinge {
+            c.hinge = v;
+        }
+        if let Some(v) = self.skip_incomplete {
+            c.skip_incomplete = v;
+        }
+        if let Some(v) = self.lr {
+            c.lr = v;
+        }
+        if let Some(v) = self.batch {
+            c.batch_size = v;
+        }
+    }
+}
 
 struct Args {
     seeds: u64,
@@ -49,7 +115,17 @@ struct Args {
     figures: Option<std::path::PathBuf>,
     presentation: HilPresentation,
     model: Option<std::path::PathBuf>,
+    platforms: Vec<&'static str>,
+    max_weight: Option<f64>,
+    test_with: TestWith,
+    overrides: Overrides,
 }
+
+const USAGE: &str = "usage: analog_hil [--seeds N] [--images N] [--train-images N] [--epochs N] [--paper] \
+     [--presentation test|paper] [--paper-presentation] [--platform spikey|brainscales|both] \
+     [--max-weight µS] [--test-with setting|train|platform] [--norm-hidden rate|N] [--norm-last rate|N] \
+     [--norm-rate HZ] [--update batch|sample] [--hinge strict|snabsuite] [--skip-incomplete true|false] \
+     [--lr X] [--batch N] [--model FILE.npz] [--json PATH] [--figures DIR]";
 
 fn parse() -> Result<Args, String> {
     let mut a = Args {
@@ -61,23 +137,41 @@ fn parse() -> Result<Args, String> {
         figures: None,
         presentation: HilPresentation::Test,
         model: None,
+        platforms: vec!["Spikey", "BrainScaleS"],
+        max_weight: None,
+        test_with: TestWith::Setting,
+        overrides: Overrides::default(),
     };
     let mut it = std::env::args().skip(1);
+    let positive = |name: &str, v: &str| -> Result<f64, String> {
+        match v.parse::<f64>() {
+            Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+            _ => Err(format!("{name}: `{v}` is not a number > 0")),
+        }
+    };
+    let norm = |name: &str, v: &str| -> Result<Norm, String> {
+        if v == "rate" {
+            Ok(Norm::Rate)
+        } else {
+            positive(name, v).map(Norm::Count)
+        }
+    };
     while let Some(flag) = it.next() {
-        let mut num = |name: &str| -> Result<usize, String> {
-            let v = it.next().ok_or(format!("{name} needs a value"))?;
+        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
+        let num = |name: &str, v: String| -> Result<usize, String> {
             match v.parse::<usize>() {
                 Ok(n) if n > 0 => Ok(n),
                 _ => Err(format!("{name}: `{v}` is not a whole number ≥ 1")),
             }
         };
+        let o = &mut a.overrides;
         match flag.as_str() {
-            "--seeds" => a.seeds = num("--seeds")? as u64,
-            "--images" => a.images = num("--images")?,
-            "--train-images" => a.train_images = num("--train-images")?,
-            "--epochs" => a.epochs = num("--epochs")?,
-            "--json" => a.json = Some(it.next().ok_or("--json needs a path")?.into()),
-            "--figures" => a.figures = Some(it.next().ok_or("--figures needs a folder")?.into()),
+            "--seeds" => a.seeds = num("--seeds", value("--seeds")?)? as u64,
+            "--images" => a.images = num("--images", value("--images")?)?,
+            "--train-images" => a.train_images = num("--train-images", value("--train-images")?)?,
+            "--epochs" => a.epochs = num("--epochs", value("--epochs")?)?,
+            "--json" => a.json = Some(value("--json")?.into()),
+            "--figures" => a.figures = Some(value("--figures")?.into()),
             "--paper" => {
                 a.images = 10_000;
                 a.train_images = 60_000;
@@ -85,14 +179,58 @@ fn parse() -> Result<Args, String> {
                 a.presentation = HilPresentation::Paper;
             }
             "--paper-presentation" => a.presentation = HilPresentation::Paper,
-            "--model" => a.model = Some(it.next().ok_or("--model needs a path")?.into()),
-            other => {
-                return Err(format!(
-                    "unknown argument `{other}`; usage: analog_hil [--seeds N] [--images N] \
-                     [--train-images N] [--epochs N] [--paper] [--paper-presentation] [--model FILE.npz] [--json PATH] \
-                     [--figures DIR]"
-                ))
+            "--presentation" => {
+                a.presentation = match value("--presentation")?.as_str() {
+                    "test" => HilPresentation::Test,
+                    "paper" => HilPresentation::Paper,
+                    v => return Err(format!("--presentation: `{v}` is not test or paper")),
+                }
             }
+            "--platform" => {
+                a.platforms = match value("--platform")?.as_str() {
+                    "spikey" => vec!["Spikey"],
+                    "brainscales" => vec!["BrainScaleS"],
+                    "both" => vec!["Spikey", "BrainScaleS"],
+                    v => return Err(format!("--platform: `{v}` is not spikey, brainscales or both")),
+                }
+            }
+            "--max-weight" => a.max_weight = Some(positive("--max-weight", &value("--max-weight")?)?),
+            "--test-with" => {
+                a.test_with = match value("--test-with")?.as_str() {
+                    "setting" => TestWith::Setting,
+                    "train" => TestWith::Train,
+                    "platform" => TestWith::Platform,
+                    v => return Err(format!("--test-with: `{v}` is not setting, train or platform")),
+                }
+            }
+            "--norm-hidden" => o.norm_hidden = Some(norm("--norm-hidden", &value("--norm-hidden")?)?),
+            "--norm-last" => o.norm_last = Some(norm("--norm-last", &value("--norm-last")?)?),
+            "--norm-rate" => o.norm_rate_hz = Some(positive("--norm-rate", &value("--norm-rate")?)?),
+            "--update" => {
+                o.update = Some(match value("--update")?.as_str() {
+                    "batch" => Update::BatchMean,
+                    "sample" => Update::PerSample,
+                    v => return Err(format!("--update: `{v}` is not batch or sample")),
+                })
+            }
+            "--hinge" => {
+                o.hinge = Some(match value("--hinge")?.as_str() {
+                    "strict" => Hinge::Strict,
+                    "snabsuite" => Hinge::Snabsuite,
+                    v => return Err(format!("--hinge: `{v}` is not strict or snabsuite")),
+                })
+            }
+            "--skip-incomplete" => {
+                o.skip_incomplete = Some(match value("--skip-incomplete")?.as_str() {
+                    "true" => true,
+                    "false" => false,
+                    v => return Err(format!("--skip-incomplete: `{v}` is not true or false")),
+                })
+            }
+            "--lr" => o.lr = Some(positive("--lr", &value("--lr")?)?),
+            "--batch" => o.batch = Some(num("--batch", value("--batch")?)?),
+            "--model" => a.model = Some(value("--model")?.into()),
+            other => return Err(format!("unknown argument `{other}`; {USAGE}")),
         }
     }
     Ok(a)
@@ -133,50 +271,92 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut summary = Vec::new();
     let mut studies: Vec<SeedStudy> = Vec::new();
     let mut rows = Vec::new();
-    for platform in ["Spikey", "BrainScaleS"] {
+    for &platform in &args.platforms {
         let p = spikeport::registry::platform(&platform.to_lowercase())?;
         let hil = p.hil(args.presentation).ok_or("an analog platform has HIL settings")?;
-        let (encoder, lif) = (p.encoder, p.neuron);
+        let lif = p.neuron;
         let (backend, train_encoder, mut cfg) = (p.backend()?, hil.encoder, hil.config.clone());
         cfg.epochs = args.epochs;
-        // the weight scale, swept with HIL in the loop on chip 0: one epoch on the first
-        // 2,000 training images per candidate, judged on training images 50,000–50,999
-        let sweep_train = HIL_SCALE_SWEEP_TRAIN_IMAGES.min(xtr.nrows());
-        let (max_weight, points) = sweep_hil_scale(
-            backend.as_ref(),
-            &lif,
-            &encoder,
-            &train_encoder,
-            &HilConfig { epochs: 1, ..cfg.clone() },
-            &model.network,
-            &HIL_SCALE_SWEEP_US,
-            (xtr.slice(s![..sweep_train, ..]), &ytr[..sweep_train]),
-            (xval.view(), &yval),
-            0,
-        )?;
-        for p in &points {
-            println!(
-                "{platform} scale sweep, chip 0: max_weight {} µS: {:.1} % before, {:.1} % after 1 HIL epoch on {sweep_train} \
-                 training images ({} validation images)",
-                p.max_weight,
-                p.before_pct,
-                p.after_pct,
-                yval.len()
-            );
-        }
+        args.overrides.apply(&mut cfg);
+        cfg.check()?;
+        let encoder = match args.test_with {
+            TestWith::Setting => hil.test_encoder_or(p.encoder),
+            TestWith::Train => train_encoder,
+            TestWith::Platform => p.encoder,
+        };
+        println!(
+            "{platform}: {} setting; trained with {} ms at {} Hz (pause {} ms), tested with {} ms at {} Hz (pause {} ms); \
+             {cfg:?}",
+            args.presentation,
+            train_encoder.duration_ms(),
+            train_encoder.max_freq_hz(),
+            train_encoder.pause_ms(),
+            encoder.duration_ms(),
+            encoder.max_freq_hz(),
+            encoder.pause_ms()
+        );
+        let max_weight = match args.max_weight {
+            Some(w) => w,
+            None => {
+                // the weight scale, swept with HIL in the loop on chip 0: one epoch on the first
+                // 2,000 training images per candidate, judged on training images 50,000–50,999
+                let sweep_train = HIL_SCALE_SWEEP_TRAIN_IMAGES.min(xtr.nrows());
+                let (max_weight, points) = sweep_hil_scale(
+                    backend.as_ref(),
+                    &lif,
+                    &encoder,
+                    &train_encoder,
+                    &HilConfig { epochs: 1, ..cfg.clone() },
+                    &model.network,
+                    &HIL_SCALE_SWEEP_US,
+                    (xtr.slice(s![..sweep_train, ..]), &ytr[..sweep_train]),
+                    (xval.view(), &yval),
+                    0,
+                )?;
+                for p in &points {
+                    println!(
+                        "{platform} scale sweep, chip 0: max_weight {} µS: {:.1} % before, {:.1} % after 1 HIL epoch on \
+                         {sweep_train} training images ({} validation images)",
+                        p.max_weight,
+                        p.before_pct,
+                        p.after_pct,
+                        yval.len()
+                    );
+                }
+                max_weight
+            }
+        };
         println!("{platform}: max_weight {max_weight} µS");
         let converted = spikeport::convert::convert_global(&model.network, &lif, max_weight, 1.0)?;
         let net = &converted.network;
         let input = encoder.encode(xt.view())?;
-        let accuracy = |session: &mut dyn Session| -> Result<f64, Box<dyn std::error::Error>> {
+        // accuracy (%), and what the readout saw: images without a decision (a tie or a
+        // silent output layer, %) and spikes per image of the hidden and output layers
+        let measure = |session: &mut dyn Session| -> Result<(f64, String), Box<dyn std::error::Error>> {
             let out = session.run(&input, &Recording::counts_only())?;
-            Ok(out.accuracy_pct(&yt)?)
+            let n = yt.len().max(1) as f64;
+            let undecided = out.predictions().iter().filter(|p| p.is_none()).count() as f64;
+            let per_image = |l: usize| out.counts[l].iter().map(|&k| f64::from(k)).sum::<f64>() / n;
+            let last = out.counts.len() - 1;
+            let readout = format!(
+                "{:.1} % undecided, {:.1} hidden / {:.1} output spikes per image",
+                100.0 * undecided / n,
+                (1..last).map(per_image).sum::<f64>(),
+                per_image(last)
+            );
+            Ok((out.accuracy_pct(&yt)?, readout))
         };
+        let accuracy = |session: &mut dyn Session| measure(session).map(|(a, _)| a);
         let (mut before, mut after) = (Vec::new(), Vec::new());
         for seed in 0..args.seeds {
             let mut dep = backend.session(net, Placement::from(seed))?;
-            let b0 = accuracy(dep.as_mut())?;
-            let batches = (ytr.len().div_ceil(cfg.batch_size) * cfg.epochs) as u64;
+            let (b0, readout0) = measure(dep.as_mut())?;
+            let per_epoch = if cfg.skip_incomplete {
+                ytr.len() / cfg.batch_size
+            } else {
+                ytr.len().div_ceil(cfg.batch_size)
+            };
+            let batches = (per_epoch * cfg.epochs) as u64;
             let pb = ProgressBar::new(batches);
             if let Ok(style) =
                 ProgressStyle::with_template("{prefix:>24} [{bar:30}] {pos}/{len} batches {elapsed_precise}")
@@ -184,7 +364,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 pb.set_style(style.progress_chars("=> "));
             }
             pb.set_prefix(format!("{platform} chip {seed} HIL"));
-            train(
+            let r = train(
                 dep.as_mut(),
                 &model.network,
                 converted.scale,
@@ -201,8 +381,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 },
             )?;
             pb.finish_and_clear();
-            let a0 = accuracy(dep.as_mut())?;
-            println!("{platform} chip {seed}: {b0:.2} % before HIL, {a0:.2} % after");
+            let (a0, readout1) = measure(dep.as_mut())?;
+            println!(
+                "{platform} chip {seed}: {b0:.2} % before HIL ({readout0}), {a0:.2} % after ({readout1}); \
+                 training accuracy per epoch {:?}",
+                r.epoch_accuracy_pct
+            );
             rows.push(format!("| {platform} | {seed} | {b0:.2} | {a0:.2} |"));
             before.push(b0);
             after.push(a0);

@@ -234,7 +234,8 @@ pub struct HilRunConfig {
     pub scale_sweep: ScaleSweep,
     /// Train only the last layer.
     pub last_layer_only: bool,
-    /// Input presentation to train with: `"test"` (default) or `"paper"` (Spikey's
+    /// HIL setting: `"test"` (default: train with the platform's test presentation) or
+    /// `"paper"` (SNABSuite's ITL: its exact rules, Spikey trained **and tested** with
     /// 180 ms / 70 Hz); see [`crate::registry::HilPresentation`].
     pub presentation: crate::registry::HilPresentation,
     /// Chip seed, default 0.

@@ -4,16 +4,23 @@
 //! the ANN's weights and the conversion's scale; for every batch of training images
 //!
 //! 1. run the batch on the backend (the deployed chip, no re-mapping);
-//! 2. take every layer's spike counts ÷ (`duration` × `norm_rate_hz`) as its activation,
-//!    the input layer's too;
-//! 3. compute the categorical-hinge error on the output activations,
-//!    `max(0, 1 + max_{j≠y} a_j − a_y)`, and backpropagate it through the ANN weights with
-//!    the ReLU derivative taken as 1 (the hardware's activations replace the ANN's forward
-//!    pass);
-//! 4. take a plain SGD step on the batch mean, clip every weight to its range (by default
-//!    `[0, initial largest weight]`, the paper's non-negative Spikey-net), and push the new
-//!    weights × scale to the backend with
+//! 2. turn every layer's spike counts, the input layer's too, into activations
+//!    ([`activations`]): by default count ÷ (`duration` × `norm_rate_hz`) ([`Norm::Rate`]);
+//!    SNABSuite divides the raw count by a constant instead, one for the input and hidden
+//!    layers and one for the output layer ([`Norm::Count`], `norm_hidden` / `norm_last`);
+//! 3. compute the categorical-hinge error on the output activations ([`hinge_errors`]):
+//!    −1 on the label and +1 on the strongest wrong output where the margin of 1 is
+//!    violated, and backpropagate it through the ANN weights with the ReLU derivative taken
+//!    as 1 (the hardware's activations replace the ANN's forward pass);
+//! 4. take the SGD step ([`step`]): by default one step on the batch mean
+//!    ([`Update::BatchMean`]), or SNABSuite's sample by sample ([`Update::PerSample`]);
+//!    clip every weight to its range (by default `[0, initial largest weight]` for the
+//!    paper's non-negative Spikey-net) and push the new weights × scale to the backend with
 //!    [`Session::update_weights`].
+//!
+//! [`HilConfig::snabsuite_spikey`] is SNABSuite's exact algorithm and setting
+//! (`MnistITL.json`, `mnist.cpp`, `mnist_mlp.hpp` `backward_path_2`); the defaults of the
+//! other presets are spikeport's rules.
 //!
 //! Training uses training images only; evaluation is the caller's. A checkpoint after every
 //! batch (weights, position, log) is written atomically, so an interrupted run resumes
@@ -22,7 +29,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -64,20 +71,96 @@ pub enum HilError {
     },
 }
 
+/// How a layer's spike counts become the activations the trainer uses ([`activations`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Norm {
+    /// spikeport's rule: activation = count ÷ (duration, s × [`HilConfig::norm_rate_hz`], Hz),
+    /// dimensionless; with the encoder's maximum rate the input layer's activation is the
+    /// pixel value.
+    #[default]
+    Rate,
+    /// SNABSuite's rule (`spikes_to_rates`, `norm_rate_hidden` / `norm_rate_last`):
+    /// activation = count ÷ this many spikes, whatever the presentation's duration; 1 takes
+    /// the raw count (the count of the image's window, half a pause on either side).
+    Count(f64),
+}
+
+impl Norm {
+    /// What a count is divided by, for a presentation of `duration_ms` (ms) and the
+    /// normalisation rate `rate_hz` (Hz, for [`Norm::Rate`]).
+    pub fn divisor(self, duration_ms: f64, rate_hz: f64) -> f64 {
+        match self {
+            Norm::Rate => duration_ms * 1e-3 * rate_hz,
+            Norm::Count(spikes) => spikes,
+        }
+    }
+}
+
+/// How a batch's errors become weight steps ([`step`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Update {
+    /// spikeport's rule: one step `W ← clip(W − lr · ∂L/∂W)` on the gradient of the batch
+    /// mean of the hinge loss, clipped once.
+    #[default]
+    BatchMean,
+    /// SNABSuite's rule (`MLP::backward_path_2`, `update_mat`): for every image of the
+    /// batch in turn, `W_ij ← W_ij − lr · a_pre,i · δ_j / batch images`, layer by layer from
+    /// the output down, every weight clipped after every image; the δ of the lower layers
+    /// come from the weights frozen at the start of the batch. Without clipping this sums
+    /// to the [`Update::BatchMean`] step; the clip after each image makes it differ.
+    PerSample,
+}
+
+/// Which output error the categorical hinge gives ([`hinge_errors`]); either is −1 on the
+/// label and +1 on one wrong output `j`, or 0 everywhere.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hinge {
+    /// spikeport's rule: `j` is the strongest output other than the label (the first of
+    /// equals), error where `1 + a_j − a_y > 0` (the loss is positive).
+    #[default]
+    Strict,
+    /// SNABSuite's `CatHinge::calc_error`: the label's entry is set to 0 and `j` is the
+    /// first largest entry of the result, error where `a_j − a_y + 1 ≥ 0` (a margin of
+    /// exactly 1 still counts). Where every wrong output is 0 and the label comes first,
+    /// `j` is the label itself and the error is −1 on the label only.
+    Snabsuite,
+}
+
 /// Settings of a HIL run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HilConfig {
-    /// Images per batch.
+    /// Training images per batch (one hardware run each).
     pub batch_size: usize,
     /// Passes over the training images.
     pub epochs: usize,
-    /// SGD learning rate (on the ANN's weight scale).
+    /// SGD learning rate, in ANN weight units per unit of activation × error.
     pub lr: f64,
-    /// Rate that maps a spike count to an activation of 1, Hz (activation = count ÷
-    /// (duration × rate)); the input encoder's maximum rate makes the input layer's
-    /// activation the pixel value.
+    /// Rate, Hz, that maps a spike count to an activation of 1 under [`Norm::Rate`]
+    /// (activation = count ÷ (duration, s × rate)); the input encoder's maximum rate makes
+    /// the input layer's activation the pixel value. Unused by [`Norm::Count`].
     pub norm_rate_hz: f64,
+    /// Normalisation of the input and hidden layers' counts (SNABSuite's
+    /// `norm_rate_hidden`); default [`Norm::Rate`].
+    #[serde(default)]
+    pub norm_hidden: Norm,
+    /// Normalisation of the output layer's counts (SNABSuite's `norm_rate_last`): the hinge
+    /// margin of 1 is this many output spikes under [`Norm::Count`]; default [`Norm::Rate`].
+    #[serde(default)]
+    pub norm_last: Norm,
+    /// Batch-mean or per-image steps; default [`Update::BatchMean`].
+    #[serde(default)]
+    pub update: Update,
+    /// spikeport's or SNABSuite's hinge error; default [`Hinge::Strict`].
+    #[serde(default)]
+    pub hinge: Hinge,
+    /// Skip the last batch of an epoch if it holds fewer than `batch_size` images
+    /// (SNABSuite); default `false`, it is trained too.
+    #[serde(default)]
+    pub skip_incomplete: bool,
     /// Range every weight is clipped to after each step. `None` (the default) keeps every
     /// weight on the side of zero it started on, within the initial extremes: a weight that
     /// started ≥ 0 stays in `[0, initial largest weight]` (the paper's rule for its
@@ -92,31 +175,64 @@ pub struct HilConfig {
 }
 
 impl HilConfig {
-    /// The paper's Spikey setting: batch 100, 5 epochs, learning rate 0.02 (use it with a
-    /// 180 ms / 70 Hz encoder, [`spikey_training_encoder`]).
+    /// spikeport's trainer with the paper's Spikey batch 100, 5 epochs and learning rate
+    /// 0.02: activations count ÷ (duration × 70 Hz), batch-mean steps, every batch trained
+    /// (use it with a 180 ms / 70 Hz encoder, [`spikey_training_encoder`]). SNABSuite's exact
+    /// algorithm is [`HilConfig::snabsuite_spikey`].
     pub fn paper_spikey() -> Self {
         Self {
             batch_size: 100,
             epochs: 5,
             lr: 0.02,
             norm_rate_hz: 70.0,
+            norm_hidden: Norm::Rate,
+            norm_last: Norm::Rate,
+            update: Update::BatchMean,
+            hinge: Hinge::Strict,
+            skip_incomplete: false,
             clip: None,
             last_layer_only: false,
             seed: 0,
         }
     }
 
-    /// The paper's BrainScaleS setting: batch 500, 5 epochs, learning rate 0.008
-    /// (normalisation rate 60 Hz, the BrainScaleS input rate).
+    /// spikeport's trainer with the paper's BrainScaleS batch 500, 5 epochs, learning rate
+    /// 0.008 (normalisation rate 60 Hz, the BrainScaleS input rate). SNABSuite's exact
+    /// algorithm is [`HilConfig::snabsuite_brainscales`].
     pub fn paper_brainscales() -> Self {
+        Self { batch_size: 500, lr: 0.008, norm_rate_hz: 60.0, ..Self::paper_spikey() }
+    }
+
+    /// SNABSuite's exact ITL algorithm and Spikey setting (`config/MnistITL.json`, `spikey`,
+    /// at the paper's commit 0bfcb31; HEAD trains 2 epochs): batch 100, 5 epochs, learning
+    /// rate 0.02, activations raw count ÷ 1 for the input and hidden layers and count ÷ 5 for
+    /// the output layer, SNABSuite's hinge, per-image steps, incomplete batches skipped,
+    /// weights clipped to `[0, initial largest]`. Use it with [`spikey_training_encoder`]
+    /// (180 ms at 70 Hz, 50 ms pause) for training **and** testing, as SNABSuite does.
+    pub fn snabsuite_spikey() -> Self {
+        Self {
+            norm_hidden: Norm::Count(1.0),
+            norm_last: Norm::Count(5.0),
+            update: Update::PerSample,
+            hinge: Hinge::Snabsuite,
+            skip_incomplete: true,
+            ..Self::paper_spikey()
+        }
+    }
+
+    /// SNABSuite's exact ITL algorithm with the paper-era BrainScaleS setting
+    /// (`config/MnistITL.json`, `nmpm1`, at 0bfcb31): batch 500, 5 epochs, learning rate
+    /// 0.008, count ÷ 5 for the input and hidden layers and for the output layer (HEAD:
+    /// batch 4000, 4 epochs, learning rate 0.015, hidden ÷ 1). Its presentation (900 ms at
+    /// 60 Hz, 50 ms pause) is the one BrainScaleS is tested with.
+    pub fn snabsuite_brainscales() -> Self {
         Self {
             batch_size: 500,
-            epochs: 5,
             lr: 0.008,
             norm_rate_hz: 60.0,
-            clip: None,
-            last_layer_only: false,
-            seed: 0,
+            norm_hidden: Norm::Count(5.0),
+            norm_last: Norm::Count(5.0),
+            ..Self::snabsuite_spikey()
         }
     }
 
@@ -136,6 +252,13 @@ impl HilConfig {
         }
         if !(self.norm_rate_hz.is_finite() && self.norm_rate_hz > 0.0) {
             return bad("norm_rate_hz", format!("must be finite and > 0, got {}", self.norm_rate_hz));
+        }
+        for (name, norm) in [("norm_hidden", self.norm_hidden), ("norm_last", self.norm_last)] {
+            if let Norm::Count(c) = norm {
+                if !(c.is_finite() && c > 0.0) {
+                    return bad(name, format!("a count divisor must be finite and > 0, got {c}"));
+                }
+            }
         }
         if let Some((lo, hi)) = self.clip {
             if !(lo.is_finite() && hi.is_finite() && lo < hi) {
@@ -240,35 +363,88 @@ pub fn read_checkpoint(path: &Path) -> Result<Checkpoint, HilError> {
     serde_json::from_slice(&text).map_err(|e| err(e.to_string()))
 }
 
-/// One HIL step on given activations: returns the weight gradients (batch mean) and the
-/// mean hinge loss. `acts[l]` is (images, units) for layer `l` (0 = input), `weights[l]`
-/// (units of `l`, units of `l + 1`); the ReLU derivative is 1.
-pub fn hinge_gradients(
-    acts: &[Array2<f64>],
-    weights: &[Array2<f64>],
-    labels: &[u8],
-) -> (Vec<Array2<f64>>, f64) {
-    let out = &acts[acts.len() - 1];
-    let n = out.nrows().max(1) as f64;
-    let mut delta = Array2::<f64>::zeros(out.dim());
+/// Activations from spike counts, as `config` says ([`HilConfig::norm_hidden`],
+/// [`HilConfig::norm_last`]): `counts[l]` is (images, units) of layer `l` (0 = input, the
+/// last one the output), `duration_ms` the presentation's duration, ms (for [`Norm::Rate`]).
+pub fn activations(counts: &[Array2<u32>], duration_ms: f64, config: &HilConfig) -> Vec<Array2<f64>> {
+    let last = counts.len().saturating_sub(1);
+    counts
+        .iter()
+        .enumerate()
+        .map(|(l, c)| {
+            let norm = if l == last { config.norm_last } else { config.norm_hidden };
+            let d = norm.divisor(duration_ms, config.norm_rate_hz);
+            c.mapv(|k| f64::from(k) / d)
+        })
+        .collect()
+}
+
+/// The categorical hinge's output errors under `rule`, one row per image: −1 on the label
+/// and +1 on the chosen wrong output where the margin is violated, else 0 (unscaled: neither
+/// divided by the batch size nor by a learning rate); and the mean hinge loss
+/// `max(0, 1 + max_{j≠y} a_j − a_y)` over the images (the same for both rules).
+pub fn hinge_errors(out: &Array2<f64>, labels: &[u8], rule: Hinge) -> (Array2<f64>, f64) {
+    let mut err = Array2::<f64>::zeros(out.dim());
     let mut loss = 0.0;
     for (i, row) in out.rows().into_iter().enumerate() {
         let y = usize::from(labels[i]);
+        // the strongest wrong output, the first of equals
         let mut best: Option<(usize, f64)> = None;
         for (j, &a) in row.iter().enumerate() {
             if j != y && best.is_none_or(|(_, b)| a > b) {
                 best = Some((j, a));
             }
         }
-        if let Some((j, a)) = best {
-            let margin = 1.0 + a - row[y];
-            if margin > 0.0 {
-                loss += margin;
-                delta[(i, j)] += 1.0 / n;
-                delta[(i, y)] -= 1.0 / n;
+        if let Some((_, a)) = best {
+            loss += (1.0 + a - row[y]).max(0.0);
+        }
+        match rule {
+            Hinge::Strict => {
+                if let Some((j, a)) = best {
+                    if 1.0 + a - row[y] > 0.0 {
+                        err[(i, j)] = 1.0;
+                        err[(i, y)] = -1.0;
+                    }
+                }
+            }
+            Hinge::Snabsuite => {
+                // CatHinge::calc_error: mask the label to 0, std::max_element (first largest)
+                let mut j = 0;
+                let mut top = if y == 0 { 0.0 } else { row[0] };
+                for (k, &a) in row.iter().enumerate().skip(1) {
+                    let v = if k == y { 0.0 } else { a };
+                    if top < v {
+                        (j, top) = (k, v);
+                    }
+                }
+                if top - row[y] + 1.0 >= 0.0 {
+                    err[(i, y)] = -1.0;
+                    if j != y {
+                        err[(i, j)] = 1.0;
+                    }
+                }
             }
         }
     }
+    (err, loss / out.nrows().max(1) as f64)
+}
+
+/// One HIL step on given activations: returns the weight gradients (batch mean) and the
+/// mean hinge loss. `acts[l]` is (images, units) for layer `l` (0 = input), `weights[l]`
+/// (units of `l`, units of `l + 1`); the ReLU derivative is 1; the error is spikeport's
+/// ([`Hinge::Strict`]). The step of [`Update::BatchMean`] is `W − lr ·` these.
+pub fn hinge_gradients(
+    acts: &[Array2<f64>],
+    weights: &[Array2<f64>],
+    labels: &[u8],
+) -> (Vec<Array2<f64>>, f64) {
+    let (err, loss) = hinge_errors(&acts[acts.len() - 1], labels, Hinge::Strict);
+    (backprop_mean(acts, weights, err), loss)
+}
+
+fn backprop_mean(acts: &[Array2<f64>], weights: &[Array2<f64>], err: Array2<f64>) -> Vec<Array2<f64>> {
+    let n = err.nrows().max(1) as f64;
+    let mut delta = err / n;
     let mut grads = vec![Array2::zeros((0, 0)); weights.len()];
     for l in (0..weights.len()).rev() {
         grads[l] = acts[l].t().dot(&delta);
@@ -276,7 +452,77 @@ pub fn hinge_gradients(
             delta = delta.dot(&weights[l].t());
         }
     }
-    (grads, loss / n)
+    grads
+}
+
+/// The range weights are clipped to: `clip` (lo, hi) for every weight if
+/// [`HilConfig::clip`] is set, else each weight's side of zero of `initial` within
+/// (lo, hi), the initial extremes ([`HilConfig::clip`]).
+fn clamp_layer(w: &mut Array2<f64>, initial: &Array2<f64>, clip: (f64, f64), explicit: bool) {
+    let (lo, hi) = clip;
+    if explicit {
+        w.mapv_inplace(|v| v.clamp(lo, hi));
+    } else {
+        ndarray::Zip::from(w).and(initial).for_each(|v, w0| {
+            let (a, b) = if *w0 < 0.0 { (lo.min(0.0), 0.0) } else { (0.0, hi.max(0.0)) };
+            *v = v.clamp(a, b);
+        });
+    }
+}
+
+/// One batch's training step on given activations, as `config` says ([`HilConfig::hinge`],
+/// [`HilConfig::update`], [`HilConfig::lr`], [`HilConfig::last_layer_only`]): changes
+/// `weights` (ANN units; `weights[l]` is (units of `l`, units of `l + 1`)) in place and clips
+/// them to `clip`, (lo, hi) in ANN units, applied as [`HilConfig::clip`] says (set: every
+/// weight in (lo, hi); `None`: each weight on the side of zero of its `initial` value, within
+/// (lo, hi)). `acts[l]` is (images, units) of layer `l` (0 = input, [`activations`]).
+/// Returns the batch's mean hinge loss.
+pub fn step(
+    weights: &mut [Array2<f64>],
+    initial: &[Array2<f64>],
+    clip: (f64, f64),
+    acts: &[Array2<f64>],
+    labels: &[u8],
+    config: &HilConfig,
+) -> f64 {
+    let (err, loss) = hinge_errors(&acts[acts.len() - 1], labels, config.hinge);
+    let first = if config.last_layer_only { weights.len() - 1 } else { 0 };
+    let explicit = config.clip.is_some();
+    match config.update {
+        Update::BatchMean => {
+            let grads = backprop_mean(acts, weights, err);
+            for k in first..weights.len() {
+                weights[k].zip_mut_with(&grads[k], |w, g| *w -= config.lr * g);
+                clamp_layer(&mut weights[k], &initial[k], clip, explicit);
+            }
+        }
+        Update::PerSample => {
+            let frozen = weights.to_vec();
+            let n = err.nrows().max(1) as f64;
+            for (i, e) in err.rows().into_iter().enumerate() {
+                if e.iter().all(|&v| v == 0.0) {
+                    continue; // no step, and the weights are already in range
+                }
+                let mut delta: Array1<f64> = e.to_owned();
+                for l in (first..weights.len()).rev() {
+                    let pre = acts[l].row(i);
+                    let k = config.lr / n;
+                    for (p, &a) in pre.iter().enumerate() {
+                        if a != 0.0 {
+                            weights[l].row_mut(p).scaled_add(-k * a, &delta);
+                        }
+                    }
+                    if l > first {
+                        delta = frozen[l].dot(&delta);
+                    }
+                }
+                for k in first..weights.len() {
+                    clamp_layer(&mut weights[k], &initial[k], clip, explicit);
+                }
+            }
+        }
+    }
+    loss
 }
 
 /// Train `ann` in the loop on `session` (any backend's deployment, [`Session`]): a deployment of `ann` converted with
@@ -357,8 +603,13 @@ pub fn train(
         session.update_weights(k, (w * scale).view())?;
     }
     let n = x.nrows();
-    let batches = n.div_ceil(config.batch_size);
-    let duration_s = encoder.duration_ms() * 1e-3;
+    let batches = if config.skip_incomplete { n / config.batch_size } else { n.div_ceil(config.batch_size) };
+    if batches == 0 {
+        return Err(HilError::InvalidData(format!(
+            "{n} training images hold no complete batch of {} (skip_incomplete)",
+            config.batch_size
+        )));
+    }
     let mut stopped = false;
     'epochs: while state.epoch < config.epochs {
         let mut order: Vec<usize> = (0..n).collect();
@@ -371,29 +622,13 @@ pub fn train(
             let yb: Vec<u8> = idx.iter().map(|&i| labels[i]).collect();
             let input = encoder.encode(xb.view())?;
             let out = session.run(&input, &Recording::counts_only())?;
-            let acts: Vec<Array2<f64>> = out
-                .counts
-                .iter()
-                .map(|c| c.mapv(|k| f64::from(k) / (duration_s * config.norm_rate_hz)))
-                .collect();
+            let acts = activations(&out.counts, encoder.duration_ms(), config);
             let correct =
                 out.predictions().iter().zip(&yb).filter(|(p, &y)| **p == Some(usize::from(y))).count();
-            let (grads, loss) = hinge_gradients(&acts, &weights, &yb);
+            let loss = step(&mut weights, &initial, state.clip, &acts, &yb, config);
             let first = if config.last_layer_only { weights.len() - 1 } else { 0 };
-            for k in first..weights.len() {
-                let (lo, hi) = state.clip;
-                if config.clip.is_some() {
-                    weights[k].zip_mut_with(&grads[k], |w, g| *w = (*w - config.lr * g).clamp(lo, hi));
-                } else {
-                    // each weight stays on its initial side of zero
-                    ndarray::Zip::from(&mut weights[k]).and(&grads[k]).and(&initial[k]).for_each(
-                        |w, g, w0| {
-                            let (a, b) = if *w0 < 0.0 { (lo.min(0.0), 0.0) } else { (0.0, hi.max(0.0)) };
-                            *w = (*w - config.lr * g).clamp(a, b);
-                        },
-                    );
-                }
-                session.update_weights(k, (&weights[k] * scale).view())?;
+            for (k, w) in weights.iter().enumerate().skip(first) {
+                session.update_weights(k, (w * scale).view())?;
             }
             state.epoch_tally.0 += correct;
             state.epoch_tally.1 += yb.len();

@@ -252,3 +252,231 @@ fn the_default_clip_keeps_every_weight_on_its_side_of_zero() {
     assert!(moved > 100, "the step changed weights ({moved})");
     assert!(negative > 1000, "inhibition survives training ({negative} negative weights)");
 }
+
+// ---------------------------------------------------------------------------------------
+// SNABSuite's rules (HilConfig::norm_hidden / norm_last, hinge, update, skip_incomplete),
+// each against a hand computation on a toy network.
+// ---------------------------------------------------------------------------------------
+
+fn close(a: &Array2<f64>, b: &Array2<f64>) -> bool {
+    a.dim() == b.dim() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-12)
+}
+
+#[test]
+fn counts_become_activations_by_rate_or_by_a_constant_per_layer_kind() {
+    // a 2-2-3 network, one image: input, hidden and output counts
+    let counts = vec![array![[4u32, 2]], array![[3u32, 1]], array![[5u32, 10, 0]]];
+    // spikeport: count ÷ (0.2 s × 10 Hz) = count ÷ 2 in every layer
+    let rate = HilConfig { norm_rate_hz: 10.0, ..HilConfig::paper_spikey() };
+    let a = activations(&counts, 200.0, &rate);
+    assert!(close(&a[0], &array![[2.0, 1.0]]) && close(&a[1], &array![[1.5, 0.5]]));
+    assert!(close(&a[2], &array![[2.5, 5.0, 0.0]]));
+    // SNABSuite's Spikey setting: input and hidden ÷ 1 (raw counts), output ÷ 5, whatever
+    // the duration
+    let snab = HilConfig::snabsuite_spikey();
+    for duration_ms in [180.0, 300.0] {
+        let a = activations(&counts, duration_ms, &snab);
+        assert!(close(&a[0], &array![[4.0, 2.0]]) && close(&a[1], &array![[3.0, 1.0]]));
+        assert!(close(&a[2], &array![[1.0, 2.0, 0.0]]));
+    }
+    // the two kinds can be mixed: hidden by rate, output by count
+    let mixed = HilConfig { norm_last: Norm::Count(2.5), ..rate };
+    let a = activations(&counts, 200.0, &mixed);
+    assert!(close(&a[1], &array![[1.5, 0.5]]) && close(&a[2], &array![[2.0, 4.0, 0.0]]));
+    // bad divisors are errors
+    for bad in [0.0, -1.0, f64::NAN] {
+        let c = HilConfig { norm_hidden: Norm::Count(bad), ..HilConfig::snabsuite_spikey() };
+        assert!(matches!(c.check(), Err(HilError::InvalidConfig { name: "norm_hidden", .. })), "{bad}");
+        let c = HilConfig { norm_last: Norm::Count(bad), ..HilConfig::snabsuite_spikey() };
+        assert!(matches!(c.check(), Err(HilError::InvalidConfig { name: "norm_last", .. })), "{bad}");
+    }
+    HilConfig::snabsuite_spikey().check().unwrap();
+    HilConfig::snabsuite_brainscales().check().unwrap();
+}
+
+#[test]
+fn the_two_hinge_rules_differ_only_at_a_margin_of_exactly_one_and_for_silent_outputs() {
+    let out = array![
+        [1.0, 2.0, 0.0], // label 0, wrong output 1 leads: both rules push 0 up, 1 down
+        [2.0, 1.0, 0.0], // label 0 leads by exactly 1: SNABSuite's ≥ still steps
+        [0.0, 0.0, 0.0], // all silent, label 0: SNABSuite's argmax picks the label itself
+        [0.0, 0.0, 0.0], // all silent, label 2: both pick output 0
+        [3.0, 0.0, 0.5], // label 0 leads by 2.5: no error
+    ];
+    let labels = [0u8, 0, 0, 2, 0];
+    let (strict, loss) = hinge_errors(&out, &labels, Hinge::Strict);
+    let expect_strict =
+        array![[-1.0, 1.0, 0.0], [0.0, 0.0, 0.0], [-1.0, 1.0, 0.0], [1.0, 0.0, -1.0], [0.0, 0.0, 0.0]];
+    assert!(close(&strict, &expect_strict), "{strict}");
+    // losses 2, 0, 1, 1, 0
+    assert!((loss - 0.8).abs() < 1e-12, "{loss}");
+    let (snab, loss_snab) = hinge_errors(&out, &labels, Hinge::Snabsuite);
+    let expect_snab =
+        array![[-1.0, 1.0, 0.0], [-1.0, 1.0, 0.0], [-1.0, 0.0, 0.0], [1.0, 0.0, -1.0], [0.0, 0.0, 0.0]];
+    assert!(close(&snab, &expect_snab), "{snab}");
+    assert_eq!(loss, loss_snab);
+    // hinge_gradients is the strict rule's batch mean
+    let acts = vec![array![[1.0], [1.0], [1.0], [1.0], [1.0]], out.clone()];
+    let w = vec![array![[0.1, 0.2, 0.3]]];
+    let (g, l) = hinge_gradients(&acts, &w, &labels);
+    assert!(close(&g[0], &array![[-1.0 / 5.0, 2.0 / 5.0, -1.0 / 5.0]]), "{}", g[0]);
+    assert_eq!(l, loss);
+}
+
+/// The toy 2-2-3 network of the step tests: weights, and two images whose activations are
+/// equal and whose errors cancel (image A: label 0, output 1 leads; image B: label 1,
+/// output 0 leads).
+fn toy() -> (Vec<Array2<f64>>, Vec<Array2<f64>>, [u8; 2]) {
+    let w = vec![array![[0.5, 0.2], [0.1, 0.4]], array![[0.3, 0.1, 0.6], [0.2, 0.5, 0.1]]];
+    let acts = vec![
+        array![[1.0, 0.0], [1.0, 0.0]],
+        array![[1.0, 0.0], [1.0, 0.0]],
+        array![[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]],
+    ];
+    (w, acts, [0, 1])
+}
+
+#[test]
+fn per_sample_steps_clip_after_every_image_and_backpropagate_through_the_batch_start_weights() {
+    let (w0, acts, labels) = toy();
+    let cfg = HilConfig { lr: 1.0, clip: Some((0.0, 1.0)), ..HilConfig::paper_spikey() };
+    // batch mean: the two errors cancel, nothing moves
+    let mut w = w0.clone();
+    let loss = step(&mut w, &w0, (0.0, 1.0), &acts, &labels, &cfg);
+    assert!((loss - 2.0).abs() < 1e-12, "{loss}");
+    assert!(close(&w[0], &w0[0]) && close(&w[1], &w0[1]));
+    // per sample, lr / batch = 0.5:
+    // A: e = (−1, +1, 0); W1 row 0 −= 0.5·1·e → (0.8, −0.4, 0.6), clipped to (0.8, 0, 0.6);
+    //    δ_hidden = W1(start)·e = (−0.3 + 0.1, −0.2 + 0.5) = (−0.2, 0.3);
+    //    W0 row 0 −= 0.5·1·δ → (0.6, 0.05)
+    // B: e = (+1, −1, 0); W1 row 0 → (0.3, 0.5, 0.6);
+    //    δ_hidden = W1(start)·e = (0.2, −0.3) (with the updated W1 it would be (0.8, −0.3));
+    //    W0 row 0 → (0.5, 0.2)
+    let per = HilConfig { update: Update::PerSample, ..cfg.clone() };
+    let mut w = w0.clone();
+    step(&mut w, &w0, (0.0, 1.0), &acts, &labels, &per);
+    assert!(close(&w[1], &array![[0.3, 0.5, 0.6], [0.2, 0.5, 0.1]]), "{}", w[1]);
+    assert!(close(&w[0], &array![[0.5, 0.2], [0.1, 0.4]]), "{}", w[0]);
+    // without clipping the image by image steps sum to the batch-mean step
+    let wide = HilConfig { clip: Some((-10.0, 10.0)), ..per.clone() };
+    let acts2 = vec![
+        array![[1.0, 0.5], [0.2, 1.0]],
+        array![[0.7, 0.3], [0.4, 0.9]],
+        array![[0.1, 1.0, 0.3], [0.6, 0.2, 0.0]],
+    ];
+    let (mut a, mut b) = (w0.clone(), w0.clone());
+    step(&mut a, &w0, (-10.0, 10.0), &acts2, &labels, &wide);
+    step(
+        &mut b,
+        &w0,
+        (-10.0, 10.0),
+        &acts2,
+        &labels,
+        &HilConfig { update: Update::BatchMean, ..wide.clone() },
+    );
+    assert!(close(&a[0], &b[0]) && close(&a[1], &b[1]));
+    assert!(!close(&a[0], &w0[0]), "the lower layer moved");
+    // last layer only: the lower layer stays
+    let mut w = w0.clone();
+    step(&mut w, &w0, (0.0, 1.0), &acts, &labels, &HilConfig { last_layer_only: true, ..per });
+    assert!(close(&w[0], &w0[0]) && close(&w[1], &array![[0.3, 0.5, 0.6], [0.2, 0.5, 0.1]]));
+}
+
+/// A backend that reports fixed spike counts and remembers how many images each run held.
+struct Counting(PlatformInfo, std::sync::Arc<std::sync::Mutex<Vec<usize>>>);
+struct CountingDep(SnnNetwork);
+impl Deployed for CountingDep {
+    fn network(&self) -> &SnnNetwork {
+        &self.0
+    }
+    fn placement(&self) -> Placement {
+        Placement::default()
+    }
+}
+impl Backend for Counting {
+    type Deployment = CountingDep;
+    fn info(&self) -> &PlatformInfo {
+        &self.0
+    }
+    fn map(&self, net: &SnnNetwork, _: Placement) -> Result<CountingDep, BackendError> {
+        Ok(CountingDep(net.clone()))
+    }
+    fn run(
+        &self,
+        dep: &mut CountingDep,
+        input: &SpikeInput,
+        _: &Recording,
+    ) -> Result<RunOutput, BackendError> {
+        let n = input.n_images();
+        self.1.lock().unwrap().push(n);
+        let counts = dep.0.sizes().iter().map(|&s| Array2::from_elem((n, s), 1u32)).collect();
+        Ok(RunOutput { counts, ..RunOutput::default() })
+    }
+    fn update_weights(
+        &self,
+        _: &mut CountingDep,
+        _: usize,
+        _: ndarray::ArrayView2<'_, f64>,
+    ) -> Result<(), BackendError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn incomplete_batches_are_skipped_only_when_asked() {
+    let (model, x, y) = spikey_setup(250, 0);
+    let lif = spikey_neuron().into_model().unwrap();
+    let net = spikeport_convert::convert_global(&model.network, &lif, 0.015, 1.0).unwrap().network;
+    let runs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let b = Counting(PlatformInfo::new("counting", 1.0), runs.clone());
+    let enc = spikey_training_encoder();
+    let go = |cfg: &HilConfig, n: usize| {
+        runs.lock().unwrap().clear();
+        let mut dep = b.session(&net, Placement::from(0)).unwrap();
+        let mut batches = 0;
+        let r = train(
+            dep.as_mut(),
+            &model.network,
+            0.01,
+            &enc,
+            x.slice(ndarray::s![..n, ..]),
+            &y[..n],
+            cfg,
+            None,
+            &mut |e| {
+                if let HilEvent::Batch { batches: per_epoch, .. } = e {
+                    batches = per_epoch;
+                }
+                Control::Continue
+            },
+        );
+        (r.map(|_| batches), runs.lock().unwrap().clone())
+    };
+    let keep = HilConfig { epochs: 2, ..HilConfig::paper_spikey() };
+    let (batches, sizes) = go(&keep, 250);
+    assert_eq!((batches.unwrap(), sizes), (3, vec![100, 100, 50, 100, 100, 50]));
+    let skip = HilConfig { skip_incomplete: true, ..keep };
+    let (batches, sizes) = go(&skip, 250);
+    assert_eq!((batches.unwrap(), sizes), (2, vec![100; 4]));
+    // fewer images than one batch leave nothing to train
+    let (r, sizes) = go(&skip, 50);
+    assert!(matches!(r, Err(HilError::InvalidData(_))), "{r:?}");
+    assert!(sizes.is_empty());
+}
+
+#[test]
+fn configs_without_the_new_fields_still_read_and_the_presets_are_snabsuites() {
+    let old = r#"{"batch_size":100,"epochs":5,"lr":0.02,"norm_rate_hz":70.0,"clip":null,
+        "last_layer_only":false,"seed":0}"#;
+    let c: HilConfig = serde_json::from_str(old).unwrap();
+    assert_eq!(c, HilConfig::paper_spikey());
+    let s = HilConfig::snabsuite_spikey();
+    assert_eq!((s.batch_size, s.epochs, s.lr), (100, 5, 0.02));
+    assert_eq!((s.norm_hidden, s.norm_last), (Norm::Count(1.0), Norm::Count(5.0)));
+    assert_eq!((s.update, s.hinge, s.skip_incomplete), (Update::PerSample, Hinge::Snabsuite, true));
+    let round: HilConfig = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+    assert_eq!(round, s);
+    let b = HilConfig::snabsuite_brainscales();
+    assert_eq!((b.batch_size, b.epochs, b.lr), (500, 5, 0.008));
+    assert_eq!((b.norm_hidden, b.norm_last), (Norm::Count(5.0), Norm::Count(5.0)));
+}

@@ -135,7 +135,9 @@ pub enum HilPresentation {
     /// The presentation the platform is tested with (spikeport's default).
     #[default]
     Test,
-    /// The paper's training setting (SNABSuite's `MnistITL.json`; Spikey: 180 ms at 70 Hz).
+    /// The paper's training setting (SNABSuite's `MnistITL.json` and its exact algorithm;
+    /// Spikey: 180 ms at 70 Hz), which also tests with its training presentation
+    /// ([`HilSetting::test_encoder`]).
     Paper,
 }
 
@@ -148,14 +150,38 @@ impl fmt::Display for HilPresentation {
     }
 }
 
-/// A hardware-in-the-loop setting: the presentation to train with and the trainer's
-/// settings.
+/// A hardware-in-the-loop setting: the presentation to train with, the one to test the
+/// trained network with, and the trainer's settings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HilSetting {
     /// Input encoding of the training runs.
     pub encoder: Encoder,
+    /// Input encoding to test with before and after training; `None`: the platform's test
+    /// presentation ([`Platform::encoder`]). SNABSuite's ITL tests with its training
+    /// presentation (`MnistITL.json` has one `duration` / `max_freq` / `pause` for both), so
+    /// the paper settings set it to [`HilSetting::encoder`].
+    pub test_encoder: Option<Encoder>,
     /// The trainer's settings.
     pub config: HilConfig,
+}
+
+impl HilSetting {
+    /// A setting that trains with `encoder` and `config` and tests with the platform's test
+    /// presentation.
+    pub fn new(encoder: Encoder, config: HilConfig) -> Self {
+        Self { encoder, test_encoder: None, config }
+    }
+
+    /// A setting that trains and tests with `encoder`, as SNABSuite's ITL does.
+    pub fn tested_as_trained(encoder: Encoder, config: HilConfig) -> Self {
+        Self { encoder, test_encoder: Some(encoder), config }
+    }
+
+    /// The presentation to test with on a platform whose test presentation is
+    /// `platform_encoder`.
+    pub fn test_encoder_or(&self, platform_encoder: Encoder) -> Encoder {
+        self.test_encoder.unwrap_or(platform_encoder)
+    }
 }
 
 /// How SNABSuite deployed one of the paper's networks on a platform (its `config/Mnist*.json`
@@ -251,7 +277,7 @@ pub fn snabsuite_genn_deployments() -> Vec<PaperDeployment> {
 /// epochs, learning rate 0.02).
 pub fn hil_on_presentation(encoder: Encoder) -> HilSetting {
     let config = HilConfig { norm_rate_hz: encoder.max_freq_hz(), ..HilConfig::paper_spikey() };
-    HilSetting { encoder, config }
+    HilSetting::new(encoder, config)
 }
 
 type Build = dyn Fn(&DeploymentSettings) -> Result<Box<dyn DynBackend>, BackendError> + Send + Sync;
@@ -397,6 +423,12 @@ impl Platform {
             HilPresentation::Test => self.hil_test.as_ref(),
             HilPresentation::Paper => self.hil_paper.as_ref(),
         }
+    }
+
+    /// The presentation to test with around HIL training in `presentation`'s setting: its
+    /// [`HilSetting::test_encoder`], else the platform's own [`Platform::encoder`].
+    pub fn hil_test_encoder(&self, presentation: HilPresentation) -> Encoder {
+        self.hil(presentation).map_or(self.encoder, |h| h.test_encoder_or(self.encoder))
     }
 
     /// What `copies` copies of `net` need here, or the binding resource

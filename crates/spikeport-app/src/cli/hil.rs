@@ -26,6 +26,8 @@ pub(super) fn cmd_hil(
         )
     })?;
     let (backend, train_encoder, mut hc) = (p.backend()?, setting.encoder, setting.config.clone());
+    // the paper's setting tests with its training presentation, as SNABSuite's ITL does
+    let test_encoder = setting.test_encoder_or(p.encoder);
     hc.epochs = cfg.epochs;
     hc.seed = cfg.seed;
     hc.last_layer_only = cfg.last_layer_only;
@@ -45,7 +47,7 @@ pub(super) fn cmd_hil(
             let (w, points) = sweep_hil_scale(
                 backend.as_ref(),
                 &p.neuron,
-                &p.encoder,
+                &test_encoder,
                 &train_encoder,
                 &HilConfig { epochs: 1, ..hc.clone() },
                 &model.network,
@@ -71,7 +73,7 @@ pub(super) fn cmd_hil(
                 backend.as_ref(),
                 &model.network,
                 &p.neuron,
-                &p.encoder,
+                &test_encoder,
                 xtr.slice(ndarray::s![..calib, ..]),
                 &ytr[..calib],
                 &settings,
@@ -86,10 +88,17 @@ pub(super) fn cmd_hil(
     let converted = convert_global(&model.network, &p.neuron, max_weight, DEFAULT_DELAY_MS)?;
     let test = mnist.test.take(cfg.images.min(mnist.test.len()))?;
     let xt = model.features(&test)?;
-    let input = p.encoder.encode(xt.view())?;
+    let input = test_encoder.encode(xt.view())?;
     let mut session = backend.session(&converted.network, Placement::from(cfg.seed))?;
     let before = session.run(&input, &Recording::counts_only())?.accuracy_pct(test.labels())?;
-    println!("{} chip {}: {before:.2} % before HIL ({} test images)", cfg.platform, cfg.seed, test.len());
+    println!(
+        "{} chip {}: {before:.2} % before HIL ({} test images, {} ms at {} Hz)",
+        cfg.platform,
+        cfg.seed,
+        test.len(),
+        test_encoder.duration_ms(),
+        test_encoder.max_freq_hz()
+    );
     let total = ytr.len().div_ceil(hc.batch_size) * hc.epochs;
     let pb = bar(total as u64, "batches");
     pb.set_prefix(format!("HIL on {} chip {}", cfg.platform, cfg.seed));
@@ -127,6 +136,7 @@ pub(super) fn cmd_hil(
         &serde_json::json!({
             "network": model.header.name, "platform": cfg.platform, "chip_seed": cfg.seed,
             "max_weight_us": max_weight, "before_pct": before, "after_pct": after,
+            "presentation": cfg.presentation.to_string(), "test_encoder": test_encoder,
             "epoch_accuracy_pct": result.epoch_accuracy_pct
         }),
         None,
