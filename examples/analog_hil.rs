@@ -46,12 +46,13 @@ use spikeport::analog::{Analog, Mismatch, Noise, Profile};
 use spikeport::ann::{load_zoo, Model};
 use spikeport::data::Mnist;
 use spikeport::experiment::{
-    sweep_hil_scale, HIL_SCALE_SWEEP_TRAIN_IMAGES, HIL_SCALE_SWEEP_US, HIL_SCALE_SWEEP_VALIDATION,
+    hil_on_chip, read_out, sweep_hil_scale, HilPlan, Readout, HIL_SCALE_SWEEP_TRAIN_IMAGES,
+    HIL_SCALE_SWEEP_US, HIL_SCALE_SWEEP_VALIDATION,
 };
-use spikeport::hil::{train, Control, HilConfig, HilEvent, Hinge, Norm, Update};
+use spikeport::hil::{Control, HilConfig, HilEvent, Hinge, Norm, Update};
 use spikeport::plot::{mean_sd, seed_spread, SeedStudy};
 use spikeport::registry::HilPresentation;
-use spikeport::snn::{DynBackend, Placement, Recording, Session};
+use spikeport::snn::{DynBackend, Placement};
 
 /// Which presentation to test with around training.
 #[derive(Clone, Copy, PartialEq)]
@@ -273,27 +274,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rows = Vec::new();
     for &platform in &args.platforms {
         let p = spikeport::registry::platform(&platform.to_lowercase())?;
-        let hil = p.hil(args.presentation).ok_or("an analog platform has HIL settings")?;
-        let lif = p.neuron;
-        let (backend, train_encoder, mut cfg) = (p.backend()?, hil.encoder, hil.config.clone());
-        cfg.epochs = args.epochs;
-        args.overrides.apply(&mut cfg);
-        cfg.check()?;
-        let encoder = match args.test_with {
-            TestWith::Setting => hil.test_encoder_or(p.encoder),
-            TestWith::Train => train_encoder,
+        let mut plan = HilPlan::new(&p, args.presentation)?;
+        plan.config.epochs = args.epochs;
+        args.overrides.apply(&mut plan.config);
+        plan.config.check()?;
+        plan.test_encoder = match args.test_with {
+            TestWith::Setting => plan.test_encoder,
+            TestWith::Train => plan.train_encoder,
             TestWith::Platform => p.encoder,
         };
+        let (train_encoder, encoder) = (plan.train_encoder, plan.test_encoder);
         println!(
             "{platform}: {} setting; trained with {} ms at {} Hz (pause {} ms), tested with {} ms at {} Hz (pause {} ms); \
-             {cfg:?}",
+             {:?}",
             args.presentation,
             train_encoder.duration_ms(),
             train_encoder.max_freq_hz(),
             train_encoder.pause_ms(),
             encoder.duration_ms(),
             encoder.max_freq_hz(),
-            encoder.pause_ms()
+            encoder.pause_ms(),
+            plan.config
         );
         let max_weight = match args.max_weight {
             Some(w) => w,
@@ -302,11 +303,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 // 2,000 training images per candidate, judged on training images 50,000–50,999
                 let sweep_train = HIL_SCALE_SWEEP_TRAIN_IMAGES.min(xtr.nrows());
                 let (max_weight, points) = sweep_hil_scale(
-                    backend.as_ref(),
-                    &lif,
+                    plan.backend.as_ref(),
+                    &plan.neuron,
                     &encoder,
                     &train_encoder,
-                    &HilConfig { epochs: 1, ..cfg.clone() },
+                    &HilConfig { epochs: 1, ..plan.config.clone() },
                     &model.network,
                     &HIL_SCALE_SWEEP_US,
                     (xtr.slice(s![..sweep_train, ..]), &ytr[..sweep_train]),
@@ -327,51 +328,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         };
         println!("{platform}: max_weight {max_weight} µS");
-        let converted = spikeport::convert::convert_global(&model.network, &lif, max_weight, 1.0)?;
-        let net = &converted.network;
-        let input = encoder.encode(xt.view())?;
-        // accuracy (%), and what the readout saw: images without a decision (a tie or a
-        // silent output layer, %) and spikes per image of the hidden and output layers
-        let measure = |session: &mut dyn Session| -> Result<(f64, String), Box<dyn std::error::Error>> {
-            let out = session.run(&input, &Recording::counts_only())?;
-            let n = yt.len().max(1) as f64;
-            let undecided = out.predictions().iter().filter(|p| p.is_none()).count() as f64;
-            let per_image = |l: usize| out.counts[l].iter().map(|&k| f64::from(k)).sum::<f64>() / n;
-            let last = out.counts.len() - 1;
-            let readout = format!(
+        // what the readout saw: images without a decision (a tie or a silent output layer)
+        // and spikes per image of the hidden and output layers
+        let readout = |r: &Readout| {
+            let last = r.spikes_per_image.len().saturating_sub(1);
+            format!(
                 "{:.1} % undecided, {:.1} hidden / {:.1} output spikes per image",
-                100.0 * undecided / n,
-                (1..last).map(per_image).sum::<f64>(),
-                per_image(last)
-            );
-            Ok((out.accuracy_pct(&yt)?, readout))
+                r.no_decision_pct,
+                r.spikes_per_image.get(1..last).map_or(0.0, |h| h.iter().sum::<f64>()),
+                r.spikes_per_image.get(last).copied().unwrap_or(0.0)
+            )
         };
-        let accuracy = |session: &mut dyn Session| measure(session).map(|(a, _)| a);
         let (mut before, mut after) = (Vec::new(), Vec::new());
         for seed in 0..args.seeds {
-            let mut dep = backend.session(net, Placement::from(seed))?;
-            let (b0, readout0) = measure(dep.as_mut())?;
-            let per_epoch = if cfg.skip_incomplete {
-                ytr.len() / cfg.batch_size
-            } else {
-                ytr.len().div_ceil(cfg.batch_size)
-            };
-            let batches = (per_epoch * cfg.epochs) as u64;
-            let pb = ProgressBar::new(batches);
+            let pb = ProgressBar::new(plan.total_batches(ytr.len()) as u64);
             if let Ok(style) =
                 ProgressStyle::with_template("{prefix:>24} [{bar:30}] {pos}/{len} batches {elapsed_precise}")
             {
                 pb.set_style(style.progress_chars("=> "));
             }
             pb.set_prefix(format!("{platform} chip {seed} HIL"));
-            let r = train(
-                dep.as_mut(),
+            // the whole test set in one run per measurement
+            let r = hil_on_chip(
+                &plan,
                 &model.network,
-                converted.scale,
-                &train_encoder,
-                xtr.view(),
-                &ytr,
-                &cfg,
+                max_weight,
+                seed,
+                (xtr.view(), &ytr),
+                (xt.view(), &yt),
+                yt.len().max(1),
                 None,
                 &mut |e| {
                     if matches!(e, HilEvent::Batch { .. }) {
@@ -381,10 +366,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 },
             )?;
             pb.finish_and_clear();
-            let (a0, readout1) = measure(dep.as_mut())?;
+            let (b0, a0) = (r.before.accuracy_pct, r.after.accuracy_pct);
             println!(
-                "{platform} chip {seed}: {b0:.2} % before HIL ({readout0}), {a0:.2} % after ({readout1}); \
-                 training accuracy per epoch {:?}",
+                "{platform} chip {seed}: {b0:.2} % before HIL ({}), {a0:.2} % after ({}); training accuracy per \
+                 epoch {:?}",
+                readout(&r.before),
+                readout(&r.after),
                 r.epoch_accuracy_pct
             );
             rows.push(format!("| {platform} | {seed} | {b0:.2} | {a0:.2} |"));
@@ -394,8 +381,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // an ideal chip: 4-bit weights and the analog neuron only
         let profile = if platform == "Spikey" { Profile::spikey() } else { Profile::brainscales() };
         let ideal = Analog::new(profile, Mismatch::ideal(), Noise::none())?;
-        let mut dep = ideal.session(net, Placement::default())?;
-        let ideal_acc = accuracy(dep.as_mut())?;
+        let converted = spikeport::convert::convert_global(&model.network, &plan.neuron, max_weight, 1.0)?;
+        let mut dep = ideal.session(&converted.network, Placement::default())?;
+        let ideal_acc = read_out(dep.as_mut(), &encoder, xt.view(), &yt, yt.len().max(1))?.accuracy_pct;
         studies.push(SeedStudy {
             platform: platform.to_string(),
             ann_pct: ann_acc,

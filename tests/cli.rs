@@ -159,3 +159,69 @@ fn run_writes_every_images_prediction_consistent_with_its_record() {
     assert!((acc - 100.0 * correct as f64 / 12.0).abs() < 1e-9, "{acc} vs {correct}/12");
     assert!(json[0].get("predictions").is_none(), "the JSON stays small");
 }
+
+#[test]
+fn hil_runs_on_a_digital_platform_and_in_the_papers_analog_setting() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("d.toml"),
+        "network = \"spikey-net\"\nplatform = \"fast\"\nmax_weight = 0.007\n",
+    )
+    .expect("write");
+    let args = [
+        "--config",
+        "d.toml",
+        "--images",
+        "30",
+        "hil",
+        "--epochs",
+        "1",
+        "--train-images",
+        "40",
+        "--json",
+        "d.json",
+    ];
+    let o = spikeport(&args, dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(f)).expect("json")).expect("valid")
+    };
+    let d = read("d.json");
+    assert_eq!(d["platform"], "fast");
+    for k in ["before", "after"] {
+        let acc = d[k]["accuracy_pct"].as_f64().expect("accuracy");
+        assert!((0.0..=100.0).contains(&acc), "{d}");
+        assert_eq!(d[k]["spikes_per_image"].as_array().expect("spikes").len(), 3, "{d}");
+    }
+    assert_eq!(d["epoch_accuracy_pct"].as_array().expect("epochs").len(), 1);
+
+    // Spikey in the paper's setting: trained and tested at 180 ms / 70 Hz, incomplete
+    // batches of 100 skipped
+    std::fs::write(
+        dir.path().join("s.toml"),
+        "network = \"spikey-net\"\nplatform = \"spikey\"\nmax_weight = 0.025\npresentation = \"paper\"\n",
+    )
+    .expect("write");
+    let args = [
+        "--config",
+        "s.toml",
+        "--images",
+        "20",
+        "hil",
+        "--epochs",
+        "1",
+        "--train-images",
+        "150",
+        "--json",
+        "s.json",
+    ];
+    let o = spikeport(&args, dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = read("s.json");
+    assert_eq!(s["test_encoder"]["duration_ms"].as_f64(), Some(180.0), "{s}");
+    // fewer training images than one batch: a clear error, not a silent no-op
+    let args = ["--config", "s.toml", "--images", "5", "hil", "--train-images", "50"];
+    let o = spikeport(&args, dir.path());
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("no complete batch"), "{}", stderr(&o));
+}

@@ -216,7 +216,8 @@ pub struct HilRunConfig {
     pub network: String,
     /// A model file (`.npz`, `.json` or `.onnx`) instead of a zoo network.
     pub model: Option<String>,
-    /// `spikey` or `brainscales`, default `spikey`.
+    /// Any platform of the registry with a HIL setting (every platform has the `test` one;
+    /// the analog ones also the `paper` one), default `spikey`.
     pub platform: String,
     /// Test images before and after training, default 1,000.
     pub images: usize,

@@ -1,5 +1,6 @@
-//! What the application shares beyond the registry: its errors and name suggestions, the
-//! hardware-in-the-loop scale sweep, and running a spiking network as it is.
+//! What the application shares beyond the registry: its errors and name suggestions,
+//! hardware-in-the-loop training on one chip and its scale sweep, the spike-count readout
+//! of a test set, and running a spiking network as it is.
 //!
 //! ```
 //! use spikeport_app::experiment::closest;
@@ -11,7 +12,7 @@ use std::time::Instant;
 use ndarray::{s, Array2, Axis};
 use spikeport_data::{Dataset, Preprocessing};
 use spikeport_hil::HilConfig;
-use spikeport_platform::Platform;
+use spikeport_platform::{HilPresentation, Platform};
 use spikeport_snn::{DynBackend, Encoder, NeuronModel, Placement, Recording, SnnNetwork};
 
 /// Errors of this module.
@@ -209,6 +210,172 @@ pub fn sweep_hil_scale(
         .collect();
     let chosen = spikeport_convert::choose(&after).map_or(candidates[0], |p| p.max_weight);
     Ok((chosen, points))
+}
+
+/// What hardware-in-the-loop training on a platform trains and tests with: the platform's
+/// HIL setting for one presentation ([`Platform::hil`]), ready to run.
+pub struct HilPlan {
+    /// The platform's backend (chip seeds are placements of it).
+    pub backend: Box<dyn DynBackend>,
+    /// The neuron the ANN is converted to.
+    pub neuron: NeuronModel,
+    /// Input encoding of the training runs.
+    pub train_encoder: Encoder,
+    /// Input encoding of the test runs before and after training (the setting's, else the
+    /// platform's own presentation).
+    pub test_encoder: Encoder,
+    /// The trainer's settings (edit `epochs`, `seed`, … before running).
+    pub config: HilConfig,
+}
+
+impl HilPlan {
+    /// The HIL plan of `platform` in `presentation`'s setting.
+    ///
+    /// **Errors** with [`ExperimentError::InvalidArgument`] if the platform has no HIL
+    /// setting for `presentation`, or with the backend's error if it cannot be built.
+    pub fn new(platform: &Platform, presentation: HilPresentation) -> Result<Self, ExperimentError> {
+        let setting = platform.hil(presentation).ok_or_else(|| ExperimentError::InvalidArgument {
+            name: "presentation",
+            reason: format!(
+                "platform `{}` has no `{presentation}` HIL setting (try presentation = \"test\")",
+                platform.name
+            ),
+        })?;
+        Ok(Self {
+            backend: platform.backend()?,
+            neuron: platform.neuron,
+            train_encoder: setting.encoder,
+            test_encoder: setting.test_encoder_or(platform.encoder),
+            config: setting.config.clone(),
+        })
+    }
+
+    /// Training batches of a whole run over `train_images` images (all epochs).
+    pub fn total_batches(&self, train_images: usize) -> usize {
+        self.config.batches_per_epoch(train_images) * self.config.epochs
+    }
+}
+
+/// What the spike-count readout saw on a set of test images.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Readout {
+    /// Images classified correctly, percent (ties and silence count as wrong).
+    pub accuracy_pct: f64,
+    /// Images with a tie or no output spike, percent.
+    pub no_decision_pct: f64,
+    /// Spikes per image per population, input population first.
+    pub spikes_per_image: Vec<f64>,
+}
+
+/// Runs `session` on the images `x` (features) with `labels`, presented with `encoder` in
+/// runs of at most `batch` images (the first image of each run keeps its global index, so
+/// the input trains do not depend on `batch`), and reads the spike counts out.
+///
+/// **Errors** with [`ExperimentError::InvalidArgument`] for `batch` 0 or labels that do not
+/// match the images, or with the encoder's or session's error.
+pub fn read_out(
+    session: &mut dyn spikeport_snn::Session,
+    encoder: &Encoder,
+    x: ndarray::ArrayView2<'_, f32>,
+    labels: &[u8],
+    batch: usize,
+) -> Result<Readout, ExperimentError> {
+    if batch == 0 || labels.len() != x.nrows() {
+        return Err(ExperimentError::InvalidArgument {
+            name: "read_out",
+            reason: format!("batch {batch} (must be ≥ 1), {} labels for {} images", labels.len(), x.nrows()),
+        });
+    }
+    let (mut correct, mut undecided, mut spikes) = (0usize, 0usize, Vec::<f64>::new());
+    for (k, xb) in x.axis_chunks_iter(Axis(0), batch).enumerate() {
+        let start = k * batch;
+        let input = encoder.encode_from(xb, start as u64)?;
+        let out = session.run(&input, &Recording::counts_only())?;
+        for (p, &l) in out.predictions().iter().zip(&labels[start..start + xb.nrows()]) {
+            match p {
+                Some(c) if *c == usize::from(l) => correct += 1,
+                None => undecided += 1,
+                Some(_) => {}
+            }
+        }
+        spikes.resize(out.counts.len(), 0.0);
+        for (total, c) in spikes.iter_mut().zip(&out.counts) {
+            *total += c.iter().map(|&v| f64::from(v)).sum::<f64>();
+        }
+    }
+    let n = x.nrows().max(1) as f64;
+    Ok(Readout {
+        accuracy_pct: 100.0 * correct as f64 / n,
+        no_decision_pct: 100.0 * undecided as f64 / n,
+        spikes_per_image: spikes.into_iter().map(|s| s / n).collect(),
+    })
+}
+
+/// Hardware-in-the-loop training on one chip: what [`hil_on_chip`] measured.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ChipHil {
+    /// Chip seed (the deployment's placement seed).
+    pub chip_seed: u64,
+    /// The test readout before training.
+    pub before: Readout,
+    /// The test readout after training.
+    pub after: Readout,
+    /// Hardware accuracy on the training batches per epoch, percent.
+    pub epoch_accuracy_pct: Vec<f64>,
+    /// Host wall time of the training and both tests, s.
+    pub wall_s: f64,
+}
+
+/// Converts `ann` with the paper's global factor at `max_weight` for `plan`'s neuron,
+/// deploys it on chip `chip_seed`, tests it on `test` (features, labels) with the plan's
+/// test presentation in runs of at most `test_batch` images, trains it in the loop on
+/// `train` with the plan's trainer (resuming from and saving to `checkpoint` if given;
+/// `on_event` sees every batch and may stop), and tests it again.
+///
+/// This is the one HIL loop of the application: `spikeport hil`, the results table and the
+/// `analog_hil` seed study all run it.
+///
+/// **Errors** if the conversion, deployment, a run or the training fails.
+#[allow(clippy::too_many_arguments)]
+pub fn hil_on_chip(
+    plan: &HilPlan,
+    ann: &spikeport_ann::Network,
+    max_weight: f64,
+    chip_seed: u64,
+    train: (ndarray::ArrayView2<'_, f32>, &[u8]),
+    test: (ndarray::ArrayView2<'_, f32>, &[u8]),
+    test_batch: usize,
+    checkpoint: Option<&std::path::Path>,
+    on_event: &mut dyn FnMut(spikeport_hil::HilEvent) -> spikeport_hil::Control,
+) -> Result<ChipHil, ExperimentError> {
+    let t0 = Instant::now();
+    let converted = spikeport_convert::convert_global(
+        ann,
+        &plan.neuron,
+        max_weight,
+        spikeport_convert::DEFAULT_DELAY_MS,
+    )?;
+    let mut session = plan.backend.session(&converted.network, Placement::from(chip_seed))?;
+    let before = read_out(session.as_mut(), &plan.test_encoder, test.0, test.1, test_batch)?;
+    let result = spikeport_hil::train(
+        session.as_mut(),
+        ann,
+        converted.scale,
+        &plan.train_encoder,
+        train.0,
+        train.1,
+        &plan.config,
+        checkpoint,
+        on_event,
+    )?;
+    let after = read_out(session.as_mut(), &plan.test_encoder, test.0, test.1, test_batch)?;
+    Ok(ChipHil {
+        chip_seed,
+        before,
+        after,
+        epoch_accuracy_pct: result.epoch_accuracy_pct,
+        wall_s: t0.elapsed().as_secs_f64(),
+    })
 }
 
 /// The result of [`run_as_is`]: a spiking network run as it was given (no conversion, no

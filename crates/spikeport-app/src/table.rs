@@ -12,18 +12,17 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
-use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use spikeport_ann::load_zoo;
 use spikeport_bench::{run_cell, BackendSetup, BenchError, Conversion, Progress, Record};
-use spikeport_convert::{convert_global, ConvertError, SweepSettings};
+use spikeport_convert::{ConvertError, SweepSettings};
 use spikeport_data::Mnist;
-use spikeport_hil::{train, Control, HilEvent};
-use spikeport_snn::{BackendError, Placement, Recording};
+use spikeport_hil::{Control, HilEvent};
+use spikeport_snn::BackendError;
 
 use crate::benchmark::does_not_run;
-use crate::experiment::{unknown, ExperimentError};
+use crate::experiment::{hil_on_chip, unknown, ExperimentError, HilPlan};
 use crate::registry::{deployment_for, family_of, platform, Family, HilPresentation, PLATFORMS};
 
 pub use crate::registry::{ANALOG_SWEEP_US, DIGITAL_SWEEP_US};
@@ -210,8 +209,8 @@ pub struct HilOutcome {
     /// [`spikeport_platform::HilSetting::test_encoder`]); `None`: the cell's.
     #[serde(default)]
     pub test_encoder: Option<spikeport_snn::Encoder>,
-    /// Test accuracy before HIL with [`HilOutcome::test_encoder`], same images, percent
-    /// (`None` where that is the cell's own SNN accuracy).
+    /// Test accuracy before HIL on the same chip and images, with [`HilOutcome::test_encoder`]
+    /// where it is set, percent (`None` in cells written before it was recorded).
     #[serde(default)]
     pub before_pct: Option<f64>,
 }
@@ -408,34 +407,23 @@ fn hil_cell(
     test: &spikeport_data::Dataset,
     on_event: &mut dyn FnMut(TableEvent<'_>),
 ) -> Result<HilOutcome, TableError> {
-    let t0 = Instant::now();
-    let hil = platform.hil(cfg.hil.presentation).ok_or_else(|| TableError::Config {
-        name: "hil.presentation",
-        reason: format!("platform `{}` has no {} HIL setting", platform.name, cfg.hil.presentation),
-    })?;
-    let (backend, train_encoder, mut hc) = (platform.backend()?, hil.encoder, hil.config.clone());
-    hc.epochs = cfg.hil.epochs;
-    hc.seed = cfg.seed;
-    let converted =
-        convert_global(&model.network, &setup.neuron, max_weight, spikeport_convert::DEFAULT_DELAY_MS)?;
+    let mut plan = HilPlan::new(platform, cfg.hil.presentation)
+        .map_err(|e| TableError::Config { name: "hil.presentation", reason: e.to_string() })?;
+    plan.config.epochs = cfg.hil.epochs;
+    plan.config.seed = cfg.seed;
     let train_set = mnist.train.take(cfg.hil.train_images.min(mnist.train.len()))?;
-    let (xtr, ytr) = (model.features(&train_set)?, train_set.labels().to_vec());
-    let mut session = backend.session(&converted.network, Placement::from(cfg.seed))?;
-    // the paper's setting tests with its training presentation: measure "before" with it too
-    let before_pct = match hil.test_encoder.filter(|e| *e != setup.encoder) {
-        Some(enc) => Some(batched_accuracy(session.as_mut(), &enc, &model.features(test)?, test, cfg.batch)?),
-        None => None,
-    };
-    let total = ytr.len().div_ceil(hc.batch_size) * hc.epochs;
+    let (xtr, ytr) = (model.features(&train_set)?, train_set.labels());
+    let xt = model.features(test)?;
+    let total = plan.total_batches(ytr.len());
     let mut batches = 0usize;
-    train(
-        session.as_mut(),
+    let r = hil_on_chip(
+        &plan,
         &model.network,
-        converted.scale,
-        &train_encoder,
-        xtr.view(),
-        &ytr,
-        &hc,
+        max_weight,
+        cfg.seed,
+        (xtr.view(), ytr),
+        (xt.view(), test.labels()),
+        cfg.batch,
         None,
         &mut |e| {
             if matches!(e, HilEvent::Batch { .. }) {
@@ -445,41 +433,16 @@ fn hil_cell(
             Control::Continue
         },
     )?;
-    let xt = model.features(test)?;
-    let test_encoder = hil.test_encoder.filter(|e| *e != setup.encoder);
-    let after =
-        batched_accuracy(session.as_mut(), &test_encoder.unwrap_or(setup.encoder), &xt, test, cfg.batch)?;
     Ok(HilOutcome {
-        accuracy_pct: after,
-        epochs: hc.epochs,
+        accuracy_pct: r.after.accuracy_pct,
+        epochs: plan.config.epochs,
         train_images: ytr.len(),
-        batch_size: hc.batch_size,
-        learning_rate: hc.lr,
-        wall_s: t0.elapsed().as_secs_f64(),
-        test_encoder,
-        before_pct,
+        batch_size: plan.config.batch_size,
+        learning_rate: plan.config.lr,
+        wall_s: r.wall_s,
+        test_encoder: Some(plan.test_encoder).filter(|e| *e != setup.encoder),
+        before_pct: Some(r.before.accuracy_pct),
     })
-}
-
-/// Accuracy, percent, of `session` on `test` (features `xt`) presented with `encoder` in
-/// batches of `batch` images.
-fn batched_accuracy(
-    session: &mut dyn spikeport_snn::Session,
-    encoder: &spikeport_snn::Encoder,
-    xt: &ndarray::Array2<f32>,
-    test: &spikeport_data::Dataset,
-    batch: usize,
-) -> Result<f64, TableError> {
-    let mut correct = 0usize;
-    let mut start = 0usize;
-    for xb in xt.axis_chunks_iter(ndarray::Axis(0), batch) {
-        let input = encoder.encode_from(xb, start as u64)?;
-        let out = session.run(&input, &Recording::counts_only())?;
-        let labels = &test.labels()[start..start + xb.nrows()];
-        correct += (out.accuracy_pct(labels)? / 100.0 * xb.nrows() as f64).round() as usize;
-        start += xb.nrows();
-    }
-    Ok(100.0 * correct as f64 / test.len().max(1) as f64)
 }
 
 /// [`run_table`] with a progress bar on standard error, every finished cell appended to

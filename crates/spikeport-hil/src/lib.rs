@@ -236,6 +236,16 @@ impl HilConfig {
         }
     }
 
+    /// Batches per epoch over `images` training images: incomplete last batches count
+    /// unless [`HilConfig::skip_incomplete`] drops them. A batch size of 0 gives 0.
+    pub fn batches_per_epoch(&self, images: usize) -> usize {
+        match (self.batch_size, self.skip_incomplete) {
+            (0, _) => 0,
+            (b, true) => images / b,
+            (b, false) => images.div_ceil(b),
+        }
+    }
+
     /// Check the settings.
     ///
     /// **Errors** with [`HilError::InvalidConfig`].
@@ -603,7 +613,7 @@ pub fn train(
         session.update_weights(k, (w * scale).view())?;
     }
     let n = x.nrows();
-    let batches = if config.skip_incomplete { n / config.batch_size } else { n.div_ceil(config.batch_size) };
+    let batches = config.batches_per_epoch(n);
     if batches == 0 {
         return Err(HilError::InvalidData(format!(
             "{n} training images hold no complete batch of {} (skip_incomplete)",

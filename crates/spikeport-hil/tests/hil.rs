@@ -455,9 +455,11 @@ fn incomplete_batches_are_skipped_only_when_asked() {
     let keep = HilConfig { epochs: 2, ..HilConfig::paper_spikey() };
     let (batches, sizes) = go(&keep, 250);
     assert_eq!((batches.unwrap(), sizes), (3, vec![100, 100, 50, 100, 100, 50]));
+    assert_eq!(keep.batches_per_epoch(250), 3);
     let skip = HilConfig { skip_incomplete: true, ..keep };
     let (batches, sizes) = go(&skip, 250);
     assert_eq!((batches.unwrap(), sizes), (2, vec![100; 4]));
+    assert_eq!((skip.batches_per_epoch(250), skip.batches_per_epoch(50)), (2, 0));
     // fewer images than one batch leave nothing to train
     let (r, sizes) = go(&skip, 50);
     assert!(matches!(r, Err(HilError::InvalidData(_))), "{r:?}");

@@ -9,7 +9,8 @@ pub(super) fn cmd_hil(
     train_images: Option<usize>,
     checkpoint: Option<PathBuf>,
 ) -> Result<(), Error> {
-    use crate::hil::{train, Control, HilConfig, HilEvent};
+    use crate::experiment::{hil_on_chip, HilPlan};
+    use crate::hil::{Control, HilConfig, HilEvent};
     let mut cfg: HilRunConfig = config(&g.config)?;
     cfg.network = m.network.unwrap_or(cfg.network);
     cfg.model = m.model.or(cfg.model);
@@ -19,18 +20,12 @@ pub(super) fn cmd_hil(
     cfg.images = g.images.unwrap_or(cfg.images);
     cfg.seed = g.seed.unwrap_or(cfg.seed);
     let p = platform(&cfg.platform)?;
-    let setting = p.hil(cfg.presentation).ok_or_else(|| {
-        format!(
-            "platform `{}` has no `{}` HIL setting (try presentation = \"test\")",
-            p.name, cfg.presentation
-        )
-    })?;
-    let (backend, train_encoder, mut hc) = (p.backend()?, setting.encoder, setting.config.clone());
-    // the paper's setting tests with its training presentation, as SNABSuite's ITL does
-    let test_encoder = setting.test_encoder_or(p.encoder);
-    hc.epochs = cfg.epochs;
-    hc.seed = cfg.seed;
-    hc.last_layer_only = cfg.last_layer_only;
+    let mut plan = HilPlan::new(&p, cfg.presentation)?;
+    plan.config.epochs = cfg.epochs;
+    plan.config.seed = cfg.seed;
+    plan.config.last_layer_only = cfg.last_layer_only;
+    let (backend, train_encoder, test_encoder, hc) =
+        (plan.backend.as_ref(), plan.train_encoder, plan.test_encoder, plan.config.clone());
     let model = load_model(&cfg.network, &cfg.model)?;
     let mnist = Mnist::load()?;
     let train_set = mnist.train.take(cfg.train_images.min(mnist.train.len()))?;
@@ -45,7 +40,7 @@ pub(super) fn cmd_hil(
             let val = mnist.train.select(&HIL_SCALE_SWEEP_VALIDATION.collect::<Vec<_>>())?;
             let xval = model.features(&val)?;
             let (w, points) = sweep_hil_scale(
-                backend.as_ref(),
+                backend,
                 &p.neuron,
                 &test_encoder,
                 &train_encoder,
@@ -70,7 +65,7 @@ pub(super) fn cmd_hil(
             let settings =
                 SweepSettings { max_weights: p.sweep_us.clone(), max_freqs_hz: Vec::new(), seed: cfg.seed };
             let r = crate::convert::sweep(
-                backend.as_ref(),
+                backend,
                 &model.network,
                 &p.neuron,
                 &test_encoder,
@@ -85,51 +80,39 @@ pub(super) fn cmd_hil(
             r.best.max_weight
         }
     };
-    let converted = convert_global(&model.network, &p.neuron, max_weight, DEFAULT_DELAY_MS)?;
     let test = mnist.test.take(cfg.images.min(mnist.test.len()))?;
     let xt = model.features(&test)?;
-    let input = test_encoder.encode(xt.view())?;
-    let mut session = backend.session(&converted.network, Placement::from(cfg.seed))?;
-    let before = session.run(&input, &Recording::counts_only())?.accuracy_pct(test.labels())?;
-    println!(
-        "{} chip {}: {before:.2} % before HIL ({} test images, {} ms at {} Hz)",
-        cfg.platform,
-        cfg.seed,
-        test.len(),
-        test_encoder.duration_ms(),
-        test_encoder.max_freq_hz()
-    );
-    let total = ytr.len().div_ceil(hc.batch_size) * hc.epochs;
-    let pb = bar(total as u64, "batches");
+    let pb = bar(plan.total_batches(ytr.len()) as u64, "batches");
     pb.set_prefix(format!("HIL on {} chip {}", cfg.platform, cfg.seed));
-    let t0 = Instant::now();
-    let result = train(
-        session.as_mut(),
+    let r = hil_on_chip(
+        &plan,
         &model.network,
-        converted.scale,
-        &train_encoder,
-        xtr.view(),
-        &ytr,
-        &hc,
+        max_weight,
+        cfg.seed,
+        (xtr.view(), &ytr),
+        (xt.view(), test.labels()),
+        test.len().max(1),
         checkpoint.as_deref(),
         &mut |e| {
-            match e {
-                HilEvent::Batch { .. } => pb.inc(1),
-                HilEvent::Epoch { .. } => {}
-                _ => {}
+            if matches!(e, HilEvent::Batch { .. }) {
+                pb.inc(1);
             }
             Control::Continue
         },
     )?;
     pb.finish_and_clear();
-    let after = session.run(&input, &Recording::counts_only())?.accuracy_pct(test.labels())?;
+    let (before, after) = (r.before.accuracy_pct, r.after.accuracy_pct);
     println!(
-        "{} chip {}: {after:.2} % after HIL ({} epochs, {:.1} s); training accuracy per epoch: {:?}",
+        "{} chip {}: {before:.2} % before HIL, {after:.2} % after ({} test images at {} ms, {} Hz; {} epochs, \
+         {:.1} s); training accuracy per epoch: {:?}",
         cfg.platform,
         cfg.seed,
+        test.len(),
+        test_encoder.duration_ms(),
+        test_encoder.max_freq_hz(),
         hc.epochs,
-        t0.elapsed().as_secs_f64(),
-        result.epoch_accuracy_pct
+        r.wall_s,
+        r.epoch_accuracy_pct
     );
     write_outputs(
         g,
@@ -137,7 +120,8 @@ pub(super) fn cmd_hil(
             "network": model.header.name, "platform": cfg.platform, "chip_seed": cfg.seed,
             "max_weight_us": max_weight, "before_pct": before, "after_pct": after,
             "presentation": cfg.presentation.to_string(), "test_encoder": test_encoder,
-            "epoch_accuracy_pct": result.epoch_accuracy_pct
+            "epoch_accuracy_pct": r.epoch_accuracy_pct,
+            "before": r.before, "after": r.after
         }),
         None,
     )

@@ -13,7 +13,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
 
 use crate::ann::{load_zoo, zoo_net, Model, TrainEvent};
 use crate::bench::report::write_atomic;
