@@ -7,22 +7,7 @@ use crate::common::{cpu_backend, platform_info, DEFAULT_MEMORY_LIMIT_BYTES};
 use crate::engine::{KernelChoice, Setup};
 use crate::CpuError;
 
-/// How [`Fast`] steps `IF_cond_exp` neurons.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CondExpStep {
-    /// The held-conductance exact step ([`CondExpExpEuler`](spikeport_lif::CondExpExpEuler)):
-    /// conductances held at their mean over the step, V on the exact solution for them.
-    /// Tracks the accurate solution at dt = 1 ms (the default).
-    #[default]
-    HeldConductance,
-    /// GeNN's own update ([`CondExpExact`](spikeport_lif::CondExpExact), `LIF` with
-    /// `ExpCond` synapses): the synaptic current at the step start held for the whole
-    /// step, V relaxing with the leak time constant. At dt = 1 ms and tau_syn = 3 ms it
-    /// overestimates each step's synaptic charge (by about 15 % for a decaying
-    /// conductance), so layers fire faster than under the accurate solution.
-    GennHeldCurrent,
-}
+pub use spikeport_lif::CondExpStep;
 
 /// The fast simulator, in the role of GeNN on a CPU in the paper: single precision, one
 /// exact constant-input step per dt for `IF_cond_exp` (by default with the conductances

@@ -14,17 +14,7 @@
 use spikeport_snn::timing::refractory_steps;
 use spikeport_snn::{IfCondExpValidParams, IfCurrDeltaSubValidParams, IfCurrExpValidParams, NeuronModel};
 
-/// How `IF_cond_exp` populations are stepped (mirrors `spikeport_cpu::CondExpStep`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CondExpStep {
-    /// The held-conductance exact step ([`CondExpExpEuler`](spikeport_lif::CondExpExpEuler)),
-    /// as `Fast`'s default.
-    #[default]
-    HeldConductance,
-    /// GeNN's held-current step ([`CondExpExact`](spikeport_lif::CondExpExact)).
-    GennHeldCurrent,
-}
+pub use spikeport_lif::CondExpStep;
 
 /// Model id of the held-conductance `IF_cond_exp` step in the kernel.
 pub(crate) const MODEL_COND_EXP_EULER: u32 = 0;

@@ -55,7 +55,7 @@ pub mod ring;
 pub mod schedule;
 mod simd;
 
-pub use cond_exp::{CondExpAccurate, CondExpExact, CondExpExpEuler, RkControl};
+pub use cond_exp::{CondExpAccurate, CondExpExact, CondExpExpEuler, CondExpStep, RkControl};
 pub use curr_exp::CurrExpExact;
 pub use delta_sub::DeltaSub;
 pub use error::LifError;
