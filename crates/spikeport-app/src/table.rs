@@ -371,6 +371,8 @@ pub fn run_table(
                 copies,
             );
             setup.encoder = encoder;
+            // priced for the paper's run of the whole test set, whatever share was simulated
+            setup.priced_images = Some(mnist.test.len());
             let test = mnist.test.take(images)?;
             let result =
                 run_cell(&model, &test, &mnist.train, &setup, &mut |pr| on_event(TableEvent::Images(pr)));
