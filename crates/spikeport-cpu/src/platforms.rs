@@ -7,11 +7,12 @@
 //! host's wall time; this host's own energy is measured separately by the harness.
 
 use spikeport_energy::{profiles, Coefficient, RunTimeModel, TimeTerm};
+use spikeport_platform::paper_digital;
 use spikeport_platform::{
     hil_on_presentation, snabsuite_deployment, snabsuite_genn_deployments, DeploymentSettings, Family,
     PaperDeployment, Platform, Timing, DIGITAL_SWEEP_US,
 };
-use spikeport_snn::{BackendError, DynBackend, Encoder, IfCondExpParams, ImageBoundary};
+use spikeport_snn::{BackendError, DynBackend};
 
 use crate::{CondExpStep, Fast, Reference};
 
@@ -99,12 +100,7 @@ pub fn genn_cpu_time_model() -> RunTimeModel {
 /// SNABSuite ran NEST), `reference-01ms` (dt 0.1 ms), `fast` (the GeNN-CPU row: f32, dt 1
 /// ms, held-conductance step), `fast-genn` (GeNN's own held-current step) and `fast-01ms`.
 pub fn platforms() -> Vec<Platform> {
-    let lif = match IfCondExpParams::paper_digital().into_model() {
-        Ok(m) => m,
-        Err(_) => unreachable!("the paper's digital neuron is valid (tested)"),
-    };
-    // images back to back, as SNABSuite presents them (one network copy's share per run)
-    let digital = Encoder::paper_digital().with_boundary(ImageBoundary::Continuous);
+    let (lif, digital) = paper_digital();
     let reference = |name: &'static str, dt: f64, what: &str| {
         Platform::new(name, what, Family::Reference, lif, digital, move |s: &DeploymentSettings| {
             s.require_default(name)?;

@@ -5,11 +5,12 @@
 //! device memory keeps in GeNN's layout.
 
 use spikeport_energy::{profiles, Coefficient, RunTimeModel, TimeTerm};
+use spikeport_platform::paper_digital;
 use spikeport_platform::{
     hil_on_presentation, snabsuite_genn_deployments, Capacity, DeploymentSettings, Family, Platform, Timing,
     DIGITAL_SWEEP_US,
 };
-use spikeport_snn::{BackendError, DynBackend, Encoder, IfCondExpParams, ImageBoundary};
+use spikeport_snn::{BackendError, DynBackend};
 
 use crate::{Gpu, GpuError};
 
@@ -72,12 +73,7 @@ pub fn genn_gpu_time_model() -> RunTimeModel {
 /// This crate's platform: `gpu`. Building its backend fails with the reason where no Vulkan
 /// adapter exists.
 pub fn platforms() -> Vec<Platform> {
-    let lif = match IfCondExpParams::paper_digital().into_model() {
-        Ok(m) => m,
-        Err(_) => unreachable!("the paper's digital neuron is valid (tested)"),
-    };
-    // images back to back, as SNABSuite presents them (one network copy's share per run)
-    let digital = Encoder::paper_digital().with_boundary(ImageBoundary::Continuous);
+    let (lif, digital) = paper_digital();
     vec![Platform::new(
         "gpu",
         "GeNN-like simulator as WGSL kernels on the best Vulkan adapter (Fast's semantics)",

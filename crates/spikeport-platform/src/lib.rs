@@ -40,7 +40,8 @@ use serde::{Deserialize, Serialize};
 use spikeport_energy::{Profile, RunTimeModel};
 use spikeport_hil::HilConfig;
 use spikeport_snn::{
-    BackendError, CopyFit, DynBackend, Encoder, MappingReport, NeuronModel, PlatformInfo, SnnNetwork,
+    BackendError, CopyFit, DynBackend, Encoder, IfCondExpParams, ImageBoundary, MappingReport, NeuronModel,
+    PlatformInfo, SnnNetwork,
 };
 
 /// How an application treats a platform.
@@ -227,6 +228,19 @@ impl DeploymentSettings {
             ))
         }
     }
+}
+
+/// The paper's digital setting, shared by the NEST, GeNN and SpiNNaker rows: the
+/// `IF_cond_exp` neuron of [`IfCondExpParams::paper_digital`] and its presentation
+/// ([`Encoder::paper_digital`]: 500 ms at 120 Hz, 50 ms pause) with images back to back
+/// ([`ImageBoundary::Continuous`]), as SNABSuite presents them: one network copy's share of
+/// the images per run, its state carried from image to image.
+pub fn paper_digital() -> (NeuronModel, Encoder) {
+    let lif = match IfCondExpParams::paper_digital().into_model() {
+        Ok(m) => m,
+        Err(_) => unreachable!("the paper's digital neuron is valid (tested in spikeport-snn)"),
+    };
+    (lif, Encoder::paper_digital().with_boundary(ImageBoundary::Continuous))
 }
 
 /// Candidate `max_weight` values (µS) of the weight-scale sweeps of the digital platforms.

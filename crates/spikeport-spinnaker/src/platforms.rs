@@ -5,11 +5,12 @@
 //! (biological time of the run × time-scale factor).
 
 use spikeport_energy::{profiles, Profile};
+use spikeport_platform::paper_digital;
 use spikeport_platform::{
     hil_on_presentation, snabsuite_deployment, DeploymentSettings, Family, PaperDeployment, Platform, Timing,
     DIGITAL_SWEEP_US,
 };
-use spikeport_snn::{BackendError, DynBackend, Encoder, IfCondExpParams, ImageBoundary};
+use spikeport_snn::{BackendError, DynBackend};
 
 use crate::machine::{Board, SpinnakerConfig};
 use crate::Spinnaker;
@@ -40,12 +41,7 @@ pub fn snabsuite_deployments(board: Board) -> Vec<PaperDeployment> {
 }
 
 fn platform(name: &'static str, board: Board, energy: Profile, what: &str) -> Platform {
-    let lif = match IfCondExpParams::paper_digital().into_model() {
-        Ok(m) => m,
-        Err(_) => unreachable!("the paper's digital neuron is valid (tested)"),
-    };
-    // images back to back, as SNABSuite presents them (one network copy's share per run)
-    let digital = Encoder::paper_digital().with_boundary(ImageBoundary::Continuous);
+    let (lif, digital) = paper_digital();
     Platform::new(name, what, Family::Digital, lif, digital, move |s: &DeploymentSettings| {
         let mut cfg = match board {
             Board::Spinn3 => SpinnakerConfig::spinn3(),
