@@ -23,5 +23,7 @@ pub use report::{
     cost_table, markdown_table, platform_table, predictions_csv, to_csv, write_csv, write_json, AccuracyAt,
     ImagePrediction, Record,
 };
-pub use runner::{convert, run_cell, BackendSetup, Conversion, Converted, Copies, Progress};
+pub use runner::{
+    convert, run_cell, BackendSetup, Conversion, Converted, Copies, Progress, CONTINUOUS_MIN_COPIES_PER_RUN,
+};
 pub use spikeport_ann::zoo::{load_zoo, zoo, ZOO_NAMES};

@@ -91,7 +91,9 @@ pub struct BackendSetup {
     pub encoder: Encoder,
     /// ANN → SNN conversion.
     pub conversion: Conversion,
-    /// Images per simulated batch (bounds memory).
+    /// Images per simulated batch (bounds memory). Under `Continuous` a copy's share of
+    /// the images stays whole and a run holds at least [`CONTINUOUS_MIN_COPIES_PER_RUN`]
+    /// shares, whatever the batch.
     pub batch_size: usize,
     /// Deployment seed.
     pub seed: u64,
@@ -410,12 +412,20 @@ pub fn run_cell(
     })
 }
 
+/// Under `Continuous`, a run holds at least this many copies' shares (when there are as
+/// many), even if they exceed the batch: each share is one sequential simulation (a lane),
+/// so a run of one share would keep every other core idle. Copies are independent (their
+/// own lanes, cores or circuits), so how they are grouped into runs changes no result; the
+/// number is a constant, not the thread count, so the grouping is the same on any machine.
+pub const CONTINUOUS_MIN_COPIES_PER_RUN: usize = 8;
+
 /// The runs of a cell of `n` images on `copies` copies, in batches of at most `batch`
 /// images: `(first image, end, first copy, images per copy)`. Copy `c` runs images
 /// `c · ⌈n / copies⌉ ..`; a run holds whole copies' shares, as many as fit the batch, so that
 /// a copy's images run back to back in one simulation (state carries under `Continuous`).
 /// Under `Reset` a share longer than the batch is split (every image starts from rest);
-/// under `Continuous` it stays whole.
+/// under `Continuous` it stays whole, and a run holds at least
+/// [`CONTINUOUS_MIN_COPIES_PER_RUN`] shares so that the cores have lanes to share.
 fn runs(n: usize, copies: usize, batch: usize, boundary: ImageBoundary) -> Vec<(usize, usize, usize, usize)> {
     let per_copy = n.div_ceil(copies.max(1)).max(1);
     let mut out = Vec::new();
@@ -428,7 +438,8 @@ fn runs(n: usize, copies: usize, batch: usize, boundary: ImageBoundary) -> Vec<(
             }
         }
     } else {
-        let per_run = (batch / per_copy).max(1);
+        let min = if boundary == ImageBoundary::Continuous { CONTINUOUS_MIN_COPIES_PER_RUN } else { 1 };
+        let per_run = (batch / per_copy).max(min);
         for c in (0..copies).step_by(per_run) {
             let first = c * per_copy;
             if first < n {
@@ -463,4 +474,41 @@ fn correct_of(counts: &Array2<u32>, labels: &[u8]) -> usize {
     (0..counts.nrows())
         .filter(|&i| readout::predict(counts.slice(s![i, ..])) == Some(usize::from(labels[i])))
         .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_cover_every_image_once_in_whole_shares() {
+        for (n, copies, batch) in
+            [(10_000, 67, 256), (10_000, 1, 256), (1000, 53, 100), (7, 3, 2), (12, 12, 1)]
+        {
+            for boundary in [ImageBoundary::Reset, ImageBoundary::Continuous] {
+                let r = runs(n, copies, batch, boundary);
+                let mut next = 0;
+                for &(first, last, _, _) in &r {
+                    assert_eq!(first, next, "{n} {copies} {batch} {boundary:?}");
+                    assert!(last > first);
+                    next = last;
+                }
+                assert_eq!(next, n);
+            }
+        }
+    }
+
+    #[test]
+    fn continuous_runs_hold_several_shares_so_the_cores_have_lanes() {
+        // NEST's nastop deployment: 150 images per copy, 67 copies, batch 256: one share
+        // fits the batch, yet each run holds 8 shares (8 lanes for the cores)
+        let r = runs(10_000, 67, 256, ImageBoundary::Continuous);
+        assert_eq!(r[0], (0, 1200, 0, 150));
+        assert_eq!(r.len(), 9);
+        assert_eq!(*r.last().expect("runs"), (9600, 10_000, 64, 150));
+        // a batch that holds more shares than the minimum keeps them all
+        assert_eq!(runs(1000, 100, 500, ImageBoundary::Continuous)[0], (0, 500, 0, 10));
+        // under Reset a long share is split by the batch, one copy per run
+        assert_eq!(runs(1000, 2, 256, ImageBoundary::Reset)[0], (0, 256, 0, 256));
+    }
 }
