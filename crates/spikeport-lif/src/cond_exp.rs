@@ -354,6 +354,8 @@ pub struct CondExpAccurate<F> {
     /// Stage decay factors of the adaptive sub-steps `dt / 2^k`, k = 0..=[`MAX_LEVEL`]
     /// (unused under [`RkControl::FixedSubsteps`]).
     levels: [StageDecay<F>; MAX_LEVEL as usize + 1],
+    /// The adaptive sub-step lengths `dt / 2^k`, k = 0..=[`MAX_LEVEL`], ms.
+    level_h: [F; MAX_LEVEL as usize + 1],
     control: RkControl,
     refrac_steps: u32,
 }
@@ -425,6 +427,7 @@ impl<F: Real> CondExpAccurate<F> {
             levels: std::array::from_fn(|k| {
                 StageDecay::new(dt / f64::from(1u32 << k), p.tau_syn_e(), p.tau_syn_i())
             }),
+            level_h: std::array::from_fn(|k| F::from_f64(dt / f64::from(1u32 << k))),
             control,
             refrac_steps: refractory_steps(p.tau_refrac(), dt),
         })
@@ -601,6 +604,221 @@ impl<F: Real> CondExpAccurate<F> {
         self.dp5_block(v, ge, gi, h, v5, err);
     }
 
+    /// [`dp5`](Self::dp5) for [`CHUNK`] lanes that each have their own step length `h[j]`
+    /// and stage decay factors (`de[s][j]`, `di[s][j]`: excitatory and inhibitory factors
+    /// of stage `s` for lane `j`), stage by stage over arrays so that the compiler
+    /// vectorises it. The same operations in the same order as `dp5`, so every lane's
+    /// result is bit-identical to `dp5` with that lane's values.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn dp5_lanes(
+        &self,
+        v: &[F; CHUNK],
+        ge: &[F; CHUNK],
+        gi: &[F; CHUNK],
+        h: &[F; CHUNK],
+        de: &[[F; CHUNK]; 6],
+        di: &[[F; CHUNK]; 6],
+        v5: &mut [F; CHUNK],
+        err: &mut [F; CHUNK],
+    ) {
+        let c = F::from_f64;
+        let mut k1 = [F::ZERO; CHUNK];
+        let mut k2 = [F::ZERO; CHUNK];
+        let mut k3 = [F::ZERO; CHUNK];
+        let mut k4 = [F::ZERO; CHUNK];
+        let mut k5 = [F::ZERO; CHUNK];
+        let mut k6 = [F::ZERO; CHUNK];
+        for j in 0..CHUNK {
+            k1[j] = self.rhs(v[j], ge[j], gi[j]);
+        }
+        for j in 0..CHUNK {
+            k2[j] = self.rhs(v[j] + h[j] * c(A21) * k1[j], ge[j] * de[1][j], gi[j] * di[1][j]);
+        }
+        for j in 0..CHUNK {
+            k3[j] =
+                self.rhs(v[j] + h[j] * (c(A31) * k1[j] + c(A32) * k2[j]), ge[j] * de[2][j], gi[j] * di[2][j]);
+        }
+        for j in 0..CHUNK {
+            k4[j] = self.rhs(
+                v[j] + h[j] * (c(A41) * k1[j] + c(A42) * k2[j] + c(A43) * k3[j]),
+                ge[j] * de[3][j],
+                gi[j] * di[3][j],
+            );
+        }
+        for j in 0..CHUNK {
+            k5[j] = self.rhs(
+                v[j] + h[j] * (c(A51) * k1[j] + c(A52) * k2[j] + c(A53) * k3[j] + c(A54) * k4[j]),
+                ge[j] * de[4][j],
+                gi[j] * di[4][j],
+            );
+        }
+        for j in 0..CHUNK {
+            k6[j] = self.rhs(
+                v[j] + h[j]
+                    * (c(A61) * k1[j] + c(A62) * k2[j] + c(A63) * k3[j] + c(A64) * k4[j] + c(A65) * k5[j]),
+                ge[j] * de[5][j],
+                gi[j] * di[5][j],
+            );
+        }
+        for j in 0..CHUNK {
+            v5[j] =
+                v[j] + h[j] * (c(B1) * k1[j] + c(B3) * k3[j] + c(B4) * k4[j] + c(B5) * k5[j] + c(B6) * k6[j]);
+        }
+        for j in 0..CHUNK {
+            let k7 = self.rhs(v5[j], ge[j] * de[5][j], gi[j] * di[5][j]);
+            err[j] = (h[j]
+                * (c(E1) * k1[j]
+                    + c(E3) * k3[j]
+                    + c(E4) * k4[j]
+                    + c(E5) * k5[j]
+                    + c(E6) * k6[j]
+                    + c(E7) * k7))
+                .abs();
+        }
+    }
+
+    /// [`dp5_lanes`](Self::dp5_lanes), compiled for the widest vector unit `simd` says
+    /// this CPU has (x86-64 only); bit-identical on every path (no FMA).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn dp5_lanes_dispatch(&self, simd: Simd, lanes: &mut Lanes<F>) {
+        match simd {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Simd::Avx512` is only returned by `Simd::detect` when the CPU has
+            // AVX2 and AVX-512F, the features the called function is compiled for.
+            #[allow(unsafe_code)]
+            Simd::Avx512 => unsafe { self.dp5_lanes_avx512(lanes) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Simd::Avx2` is only returned by `Simd::detect` when the CPU has AVX2.
+            #[allow(unsafe_code)]
+            Simd::Avx2 => unsafe { self.dp5_lanes_avx2(lanes) },
+            _ => self.dp5_lanes_of(lanes),
+        }
+    }
+
+    /// [`dp5_lanes`](Self::dp5_lanes) on the lanes' current values.
+    #[inline(always)]
+    fn dp5_lanes_of(&self, l: &mut Lanes<F>) {
+        self.dp5_lanes(&l.v, &l.ge, &l.gi, &l.h, &l.de, &l.di, &mut l.v5, &mut l.err);
+    }
+
+    /// [`dp5_lanes_of`](Self::dp5_lanes_of) compiled with AVX2 (no FMA).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn dp5_lanes_avx2(&self, lanes: &mut Lanes<F>) {
+        self.dp5_lanes_of(lanes);
+    }
+
+    /// [`dp5_lanes_of`](Self::dp5_lanes_of) compiled with AVX2 and AVX-512F (no FMA).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,avx512f")]
+    fn dp5_lanes_avx512(&self, lanes: &mut Lanes<F>) {
+        self.dp5_lanes_of(lanes);
+    }
+
+    /// Load lane `j` with the step length and stage factors of sub-step level `k`.
+    #[inline(always)]
+    fn set_level(&self, l: &mut Lanes<F>, j: usize, k: u32) {
+        let sd = &self.levels[k as usize];
+        l.k[j] = k;
+        l.h[j] = self.level_h[k as usize];
+        for s in 1..6 {
+            l.de[s][j] = sd.e[s];
+            l.di[s][j] = sd.i[s];
+        }
+    }
+
+    /// Load lane `j` with the next neuron of `pending` (its index into `v`, `ge`, `gi`
+    /// and the `err / tol` of its rejected first attempt), or leave it idle when none
+    /// is left.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn refill(
+        &self,
+        l: &mut Lanes<F>,
+        j: usize,
+        next: &mut usize,
+        pending: &[(u32, f64)],
+        v: &[F],
+        ge: &[F],
+        gi: &[F],
+    ) {
+        if let Some(&(i, ratio)) = pending.get(*next) {
+            *next += 1;
+            let i = i as usize;
+            l.neuron[j] = Some(i);
+            l.v[j] = v[i];
+            l.ge[j] = ge[i];
+            l.gi[j] = gi[i];
+            l.pos[j] = 0;
+            self.set_level(l, j, levels_down(ratio).min(MAX_LEVEL));
+        } else {
+            l.neuron[j] = None;
+            l.v[j] = self.v_rest;
+            l.ge[j] = F::ZERO;
+            l.gi[j] = F::ZERO;
+        }
+    }
+
+    /// [`integrate_adaptive`](Self::integrate_adaptive) for every neuron of `pending`
+    /// (index into the slices, `err / tol` of its rejected first attempt), writing each
+    /// neuron's V at the end of the step into `v`. The neurons run side by side in
+    /// [`CHUNK`] lanes, each at its own sub-step level and position, one vectorised
+    /// Dormand–Prince attempt for all lanes at a time; a lane whose neuron has finished
+    /// takes the next pending one. Every lane takes exactly the decisions
+    /// `integrate_adaptive` takes, so V is bit-identical to it.
+    #[allow(clippy::too_many_arguments)]
+    fn integrate_pending(
+        &self,
+        simd: Simd,
+        pending: &[(u32, f64)],
+        v: &mut [F],
+        ge: &[F],
+        gi: &[F],
+        abs_mv: f64,
+        rel: f64,
+    ) {
+        let (abs_tol, rel_tol) = (F::from_f64(abs_mv), F::from_f64(rel));
+        let full: u64 = 1 << MAX_LEVEL;
+        let mut l = Lanes::idle(self.v_rest, &self.levels[0]);
+        let mut next = 0;
+        for j in 0..CHUNK {
+            self.refill(&mut l, j, &mut next, pending, v, ge, gi);
+        }
+        while l.neuron.iter().any(Option::is_some) {
+            self.dp5_lanes_dispatch(simd, &mut l);
+            for j in 0..CHUNK {
+                let Some(i) = l.neuron[j] else { continue };
+                let k = l.k[j];
+                let (v_new, err) = (l.v5[j], l.err[j]);
+                let tol = abs_tol + rel_tol * v_new.abs();
+                let span = 1u64 << (MAX_LEVEL - k);
+                let last = l.pos[j] + span == full;
+                if err <= tol
+                    || k == MAX_LEVEL
+                    || (last && self.settled_spike(v_new, err, l.ge[j], l.gi[j], l.h[j]))
+                {
+                    if last {
+                        v[i] = v_new;
+                        self.refill(&mut l, j, &mut next, pending, v, ge, gi);
+                        continue;
+                    }
+                    l.v[j] = v_new;
+                    l.pos[j] += span;
+                    l.ge[j] *= l.de[5][j];
+                    l.gi[j] *= l.di[5][j];
+                    if k > 0 && err.to_f64() * GROW_RATIO <= tol.to_f64() && l.pos[j] % (2 * span) == 0 {
+                        self.set_level(&mut l, j, k - 1);
+                    }
+                } else {
+                    let down = (k + levels_down(err.to_f64() / tol.to_f64())).min(MAX_LEVEL);
+                    self.set_level(&mut l, j, down);
+                }
+            }
+        }
+    }
+
     /// Whether a final sub-step of length `h` from conductances `ge`, `gi` that ends at
     /// `v` with error estimate `err` certainly ends above threshold: `v − err ≥ v_thresh`
     /// on a step well inside the stability region (`h (g_L + g_E + g_I)/cm ≤ 1`, where
@@ -648,7 +866,7 @@ impl<F: Real> CondExpAccurate<F> {
         let mut k = rejected.map_or(0, |r| levels_down(r).min(MAX_LEVEL));
         loop {
             let sd = &self.levels[k as usize];
-            let h = F::from_f64(self.dt / f64::from(1u32 << k));
+            let h = self.level_h[k as usize];
             let (v_new, err) = self.dp5(v, ge, gi, h, sd);
             let tol = abs_tol + rel_tol * v_new.abs();
             let span = 1u64 << (MAX_LEVEL - k);
@@ -674,9 +892,140 @@ impl<F: Real> CondExpAccurate<F> {
     }
 }
 
+impl<F: Real> CondExpAccurate<F> {
+    /// The body of `step_slice` under a single first attempt per step: windows of
+    /// [`WINDOW`] neurons, `pending` a reusable list for the rejected ones.
+    fn step_windows(
+        &self,
+        state: StateSliceMut<'_, F>,
+        spiked: &mut Vec<u32>,
+        pending: &mut Vec<(u32, f64)>,
+    ) {
+        let n = state.v.len();
+        let h = F::from_f64(self.h0);
+        let quiet = F::from_f64(QUIET) * self.g_leak;
+        let mut v5 = [F::ZERO; CHUNK];
+        let mut err = [F::ZERO; CHUNK];
+        let simd = Simd::detect();
+        let mut window = 0;
+        while window < n {
+            let wn = WINDOW.min(n - window);
+            let v = &mut state.v[window..window + wn];
+            let ge = &mut state.syn_e[window..window + wn];
+            let gi = &mut state.syn_i[window..window + wn];
+            let refrac = &mut state.refrac[window..window + wn];
+            pending.clear();
+            // 1. the first attempt over the whole step, for blocks of neurons (vectorised)
+            let mut start = 0;
+            while start < wn {
+                let c = CHUNK.min(wn - start);
+                let mut v0 = [F::ZERO; CHUNK];
+                let mut ge0 = [F::ZERO; CHUNK];
+                let mut gi0 = [F::ZERO; CHUNK];
+                v0[..c].copy_from_slice(&v[start..start + c]);
+                ge0[..c].copy_from_slice(&ge[start..start + c]);
+                gi0[..c].copy_from_slice(&gi[start..start + c]);
+                self.dp5_block_dispatch(simd, &v0, &ge0, &gi0, h, &mut v5, &mut err);
+                for j in 0..c {
+                    let i = start + j;
+                    if refrac[i] > 0 {
+                        // refractory: clamp (the count falls in step 3)
+                        v[i] = self.v_reset;
+                    } else if ge[i] + gi[i] <= quiet {
+                        // no synaptic input: exact relaxation
+                        v[i] = self.alpha0 - self.exp_tc * (self.alpha0 - v[i]);
+                    } else {
+                        match self.control {
+                            RkControl::Adaptive { abs_mv, rel } => {
+                                let tol = F::from_f64(abs_mv) + F::from_f64(rel) * v5[j].abs();
+                                if err[j] <= tol || self.settled_spike(v5[j], err[j], ge[i], gi[i], h) {
+                                    v[i] = v5[j];
+                                } else {
+                                    // rejected: sub-stepped in step 2
+                                    pending.push((i as u32, err[j].to_f64() / tol.to_f64()));
+                                }
+                            }
+                            RkControl::FixedSubsteps(_) => v[i] = v5[j],
+                        }
+                    }
+                }
+                start += c;
+            }
+            // 2. the rejected neurons, sub-stepped side by side (vectorised)
+            if let RkControl::Adaptive { abs_mv, rel } = self.control {
+                if !pending.is_empty() {
+                    self.integrate_pending(simd, pending, v, ge, gi, abs_mv, rel);
+                }
+            }
+            // 3. synaptic decay (closed form), threshold on the grid, reset
+            for i in 0..wn {
+                ge[i] *= self.decay_e;
+                gi[i] *= self.decay_i;
+                if refrac[i] > 0 {
+                    refrac[i] -= 1;
+                } else if v[i] >= self.v_thresh {
+                    v[i] = self.v_reset;
+                    refrac[i] = self.refrac_steps;
+                    spiked.push((window + i) as u32);
+                }
+            }
+            window += wn;
+        }
+    }
+}
+
 /// Neurons per block of the vectorised first attempt in
 /// [`CondExpAccurate`]'s `step_slice`.
 const CHUNK: usize = 16;
+
+/// Neurons per window of [`CondExpAccurate`]'s `step_slice`: their first attempts are
+/// computed, those rejected are sub-stepped side by side ([`Lanes`]), then the window's
+/// conductances decay and its spikes are recorded in index order.
+const WINDOW: usize = 1024;
+
+/// The state of [`CHUNK`] neurons sub-stepped side by side by
+/// `CondExpAccurate::integrate_pending`: each lane's V, conductances, sub-step level,
+/// step length, stage factors and position in the time step (in units of the finest
+/// sub-step), and the results of the last attempt.
+struct Lanes<F> {
+    /// Index of the lane's neuron in its window, `None` when the lane is idle.
+    neuron: [Option<usize>; CHUNK],
+    v: [F; CHUNK],
+    ge: [F; CHUNK],
+    gi: [F; CHUNK],
+    k: [u32; CHUNK],
+    h: [F; CHUNK],
+    de: [[F; CHUNK]; 6],
+    di: [[F; CHUNK]; 6],
+    pos: [u64; CHUNK],
+    v5: [F; CHUNK],
+    err: [F; CHUNK],
+}
+
+thread_local! {
+    /// The rejected neurons of a window of `step_slice` (index, `err / tol`), reused
+    /// from call to call so that stepping allocates nothing once warm.
+    static PENDING: std::cell::RefCell<Vec<(u32, f64)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl<F: Real> Lanes<F> {
+    /// All lanes idle at `v_rest` with the factors of `sd` (a finite, harmless attempt).
+    fn idle(v_rest: F, sd: &StageDecay<F>) -> Self {
+        Self {
+            neuron: [None; CHUNK],
+            v: [v_rest; CHUNK],
+            ge: [F::ZERO; CHUNK],
+            gi: [F::ZERO; CHUNK],
+            k: [0; CHUNK],
+            h: [F::ZERO; CHUNK],
+            de: std::array::from_fn(|s| [sd.e[s]; CHUNK]),
+            di: std::array::from_fn(|s| [sd.i[s]; CHUNK]),
+            pos: [0; CHUNK],
+            v5: [F::ZERO; CHUNK],
+            err: [F::ZERO; CHUNK],
+        }
+    }
+}
 
 impl<F: Real> NeuronKernel<F> for CondExpAccurate<F> {
     #[inline]
@@ -687,7 +1036,7 @@ impl<F: Real> NeuronKernel<F> for CondExpAccurate<F> {
     /// Block version, bit-identical to [`step`](NeuronKernel::step) per neuron: the
     /// first Dormand–Prince attempt of length `dt` is computed for blocks of neurons in a
     /// branch-free loop the compiler vectorises; only neurons whose error estimate
-    /// exceeds the tolerance fall back to the adaptive sub-stepping.
+    /// exceeds the tolerance are sub-stepped, side by side in vectorised lanes.
     fn step_slice(&self, state: StateSliceMut<'_, F>, spiked: &mut Vec<u32>) -> usize {
         let single = match self.control {
             RkControl::Adaptive { .. } => true,
@@ -702,61 +1051,10 @@ impl<F: Real> NeuronKernel<F> for CondExpAccurate<F> {
             "state vectors differ in length"
         );
         let before = spiked.len();
-        let h = F::from_f64(self.h0);
-        let quiet = F::from_f64(QUIET) * self.g_leak;
-        let mut v5 = [F::ZERO; CHUNK];
-        let mut err = [F::ZERO; CHUNK];
-        let simd = Simd::detect();
-        let mut start = 0;
-        while start < n {
-            let c = CHUNK.min(n - start);
-            let v = &mut state.v[start..start + c];
-            let ge = &mut state.syn_e[start..start + c];
-            let gi = &mut state.syn_i[start..start + c];
-            let refrac = &mut state.refrac[start..start + c];
-            // first attempt for the whole block (vectorised)
-            let mut v0 = [F::ZERO; CHUNK];
-            let mut ge0 = [F::ZERO; CHUNK];
-            let mut gi0 = [F::ZERO; CHUNK];
-            v0[..c].copy_from_slice(v);
-            ge0[..c].copy_from_slice(ge);
-            gi0[..c].copy_from_slice(gi);
-            self.dp5_block_dispatch(simd, &v0, &ge0, &gi0, h, &mut v5, &mut err);
-            for j in 0..c {
-                let free = refrac[j] == 0;
-                if !free {
-                    // refractory: clamp
-                    refrac[j] -= 1;
-                    v[j] = self.v_reset;
-                } else if ge[j] + gi[j] <= quiet {
-                    // no synaptic input: exact relaxation
-                    v[j] = self.alpha0 - self.exp_tc * (self.alpha0 - v[j]);
-                } else {
-                    v[j] = match self.control {
-                        RkControl::Adaptive { abs_mv, rel } => {
-                            let tol = F::from_f64(abs_mv) + F::from_f64(rel) * v5[j].abs();
-                            if err[j] <= tol || self.settled_spike(v5[j], err[j], ge[j], gi[j], h) {
-                                v5[j]
-                            } else {
-                                let ratio = err[j].to_f64() / tol.to_f64();
-                                self.integrate_adaptive(v[j], ge[j], gi[j], abs_mv, rel, Some(ratio))
-                            }
-                        }
-                        RkControl::FixedSubsteps(_) => v5[j],
-                    };
-                }
-                // synaptic decay (closed form)
-                ge[j] *= self.decay_e;
-                gi[j] *= self.decay_i;
-                // threshold on the grid, reset
-                if free && v[j] >= self.v_thresh {
-                    v[j] = self.v_reset;
-                    refrac[j] = self.refrac_steps;
-                    spiked.push((start + j) as u32);
-                }
-            }
-            start += c;
-        }
+        PENDING.with(|pending| {
+            let mut pending = pending.borrow_mut();
+            self.step_windows(state, spiked, &mut pending);
+        });
         spiked.len() - before
     }
 
