@@ -6,7 +6,7 @@
 //! JSON-lines file that lets an interrupted run resume.
 //!
 //! ```text
-//! cargo run --release --example paper_table                          # the default (about 36 min on 2 cores, docs/benchmarks.md)
+//! cargo run --release --example paper_table                          # the default (about 21 min on 2 cores, docs/benchmarks.md)
 //! cargo run --release --example paper_table -- --resume              # skip the cells already in the .jsonl file
 //! cargo run --release --example paper_table -- --networks spikey-net,nas63 --images 2000 --out /tmp/t.md
 //! ```

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates every measured table and figure in docs/ from the shipped models and data.
 #
-#   bash scripts/regenerate_docs.sh            # everything (about 1 h on 2 cores: the table 36 min, the rest 20)
+#   bash scripts/regenerate_docs.sh            # everything (about 40 min on 2 cores: the table 21 min, the rest 20)
 #   bash scripts/regenerate_docs.sh table      # only docs/results.md and its figures
 #   RESUME=1 bash scripts/regenerate_docs.sh table   # continue an interrupted table run
 #
