@@ -70,7 +70,8 @@ fn a_table_resumes_and_writes_its_outputs() {
     );
     assert!(md.contains("GeNN Ryzen 2600X"), "the fast row is priced: {md}");
     let cells = std::fs::read_to_string(dir.path().join("cells.jsonl")).expect("cells written");
-    assert_eq!(cells.lines().count(), 2);
+    assert_eq!(cells.lines().count(), 3, "a header and two cells: {cells}");
+    assert!(!dir.path().join("cells.jsonl.partial").exists(), "the finished run renamed its file");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("t.json")).expect("json"))
             .expect("valid");
@@ -82,13 +83,109 @@ fn a_table_resumes_and_writes_its_outputs() {
     assert!(md.find("| reference |") < md.find("| fast |"));
 
     // drop the second cell as a killed run would have, tearing its line: resume runs only it
-    let first = cells.lines().next().expect("a line");
-    std::fs::write(dir.path().join("cells.jsonl"), format!("{first}\n{{\"network\":\"spik")).expect("write");
+    let kept: Vec<&str> = cells.lines().take(2).collect();
+    let torn = format!("{}\n{}\n{{\"fingerprint\":{{\"key\":{{\"netw", kept[0], kept[1]);
+    std::fs::write(dir.path().join("cells.jsonl.partial"), &torn).expect("write");
     let o = spikeport(&[&args[..], &["--resume"]].concat(), dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
     let e = stderr(&o);
     assert!(e.contains("spikey-net on fast: done (resumed)"), "{e}");
     assert!(e.contains("spikey-net on reference: done") && !e.contains("reference: done (resumed)"), "{e}");
+    let again = std::fs::read_to_string(dir.path().join("cells.jsonl")).expect("cells written");
+    assert_eq!(again.lines().count(), 3, "the torn line was cut, not kept: {again}");
+
+    // resuming with another seed refuses the recorded cells, naming the setting
+    let o = spikeport(&[&args[..], &["--resume", "--seed", "7"]].concat(), dir.path());
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("seed = 0 (this run: 7)"), "{e}");
+    // so does a run with other image counts
+    std::fs::write(&cfg, std::fs::read_to_string(&cfg).expect("read").replace("images = 30", "images = 31"))
+        .expect("write");
+    let o = spikeport(&[&args[..], &["--resume"]].concat(), dir.path());
+    assert!(!o.status.success() && stderr(&o).contains("images = 30 (this run: 31)"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(dir.path().join("cells.jsonl")).expect("read"), again, "left alone");
+}
+
+#[test]
+fn a_sweep_resumes_only_its_own_points_and_keeps_the_old_file_until_done() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sweep = |extra: &[&str]| {
+        let base = [
+            "sweep",
+            "--platform",
+            "fast",
+            "--max-weights",
+            "0.02,0.03",
+            "--images",
+            "20",
+            "--out",
+            "p.jsonl",
+        ];
+        spikeport(&[&base[..], extra].concat(), dir.path())
+    };
+    let o = sweep(&["--network", "nas63"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let points = std::fs::read_to_string(dir.path().join("p.jsonl")).expect("points written");
+    assert_eq!(points.lines().count(), 3, "{points}");
+    // nas63's points are not reused for spikey-net
+    let o = sweep(&["--network", "spikey-net", "--resume"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("network = \"nas63\" (this run: \"spikey-net\")"), "{}", stderr(&o));
+    // a failing fresh sweep (its input is too large to encode) keeps the finished file
+    let cfg = dir.path().join("s.toml");
+    std::fs::write(&cfg, "max_freqs_hz = [1e9]\n").expect("write");
+    let o = sweep(&["--network", "nas63", "--config", "s.toml"]);
+    assert!(!o.status.success() && stderr(&o).contains("--max-freq"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(dir.path().join("p.jsonl")).expect("kept"), points);
+    // it recorded no point, so it leaves no unfinished file behind
+    assert!(!dir.path().join("p.jsonl.partial").exists());
+    // the same settings resume every point without running one
+    let o = sweep(&["--network", "nas63", "--resume"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("µS, 120 Hz:"), "nothing ran again: {}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(dir.path().join("p.jsonl")).expect("kept"), points);
+}
+
+#[test]
+fn a_closed_standard_output_loses_no_results() {
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spikeport"))
+        .args(["run", "--network", "nas63", "--images", "5", "--max-weight", "0.02", "--json", "r.json"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // the reader goes away before anything is printed, as `| head -0` would
+    drop(child.stdout.take());
+    let o = child.wait_with_output().expect("wait");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).expect("json written"))
+            .expect("valid");
+    assert_eq!(r[0]["images"], 5);
+}
+
+#[test]
+fn an_unbounded_input_rate_is_refused_before_allocating() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let o = spikeport(
+        &["run", "--network", "nas63", "--images", "2", "--max-weight", "0.02", "--max-freq", "1e9"],
+        dir.path(),
+    );
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("input spikes") && e.contains("limit") && e.contains("--max-freq"), "{e}");
+    // no images at all is an error before any sweep or training, not after it
+    let o = spikeport(&["run", "--network", "nas63", "--images", "0"], dir.path());
+    assert!(!o.status.success() && stderr(&o).contains("must be ≥ 1"), "{}", stderr(&o));
+    let o = spikeport(&["hil", "--images", "0"], dir.path());
+    assert!(!o.status.success() && stderr(&o).contains("images (test) must be ≥ 1"), "{}", stderr(&o));
+    let o = spikeport(&["sweep", "--network", "nas63", "--images", "0", "--out", "s.jsonl"], dir.path());
+    assert!(!o.status.success() && stderr(&o).contains("calibration_images must be ≥ 1"), "{}", stderr(&o));
 }
 
 #[test]

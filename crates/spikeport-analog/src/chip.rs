@@ -149,6 +149,15 @@ impl Deployed for AnalogDeployment {
     fn mapping(&self) -> MappingReport {
         mapping_report(&self.requirements, self.topology, self.placement.copies, self.synapses_lost())
     }
+
+    /// The run counter that, with the chip seed, seeds each run's trial-to-trial noise.
+    fn runs(&self) -> u64 {
+        self.runs
+    }
+
+    fn set_runs(&mut self, runs: u64) {
+        self.runs = runs;
+    }
 }
 
 /// A stream seed from the chip seed and two labels (SplitMix64 mixing).
@@ -252,6 +261,11 @@ impl Backend for Analog {
 
     fn info(&self) -> &PlatformInfo {
         &self.info
+    }
+
+    /// The chip profile, noise and platform facts (`Debug`).
+    fn settings_text(&self) -> String {
+        format!("{self:?}")
     }
 
     /// Map `placement.copies` copies of `net` onto a virtual chip: size checks

@@ -190,6 +190,27 @@ impl Network {
         self.layers.iter().any(|l| l.bias.is_some())
     }
 
+    /// The network's content as bytes, for fingerprints of results it produced: per layer
+    /// its shape, its weights (row-major) and its bias if any, every number little-endian
+    /// (`u64` sizes, `f32` bits). Two networks with equal bytes compute the same function.
+    pub fn content_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(8 + 4 * self.num_params() + 24 * self.layers.len());
+        out.extend_from_slice(&(self.layers.len() as u64).to_le_bytes());
+        for l in &self.layers {
+            out.extend_from_slice(&(l.inputs() as u64).to_le_bytes());
+            out.extend_from_slice(&(l.outputs() as u64).to_le_bytes());
+            out.extend(l.weight.iter().flat_map(|w| w.to_bits().to_le_bytes()));
+            match &l.bias {
+                Some(b) => {
+                    out.extend_from_slice(&(b.len() as u64).to_le_bytes());
+                    out.extend(b.iter().flat_map(|w| w.to_bits().to_le_bytes()));
+                }
+                None => out.extend_from_slice(&u64::MAX.to_le_bytes()),
+            }
+        }
+        out
+    }
+
     /// Total number of weights and biases.
     pub fn num_params(&self) -> usize {
         self.layers.iter().map(|l| l.weight.len() + l.bias.as_ref().map_or(0, |b| b.len())).sum()
@@ -351,6 +372,24 @@ mod tests {
         assert_eq!(net.forward(x.view()).expect("fwd"), array![[3.5], [7.5]]);
         assert_eq!(net.sizes(), vec![2, 2, 1]);
         assert_eq!(net.max_weight(), 3.0);
+    }
+
+    #[test]
+    fn content_bytes_tell_networks_apart() {
+        let net = |w: f32, bias: bool| {
+            let l0 = Dense::new(array![[1.0, w], [2.0, 0.5]], None, 0).expect("l0");
+            let l1 = Dense::new(array![[1.0], [3.0]], bias.then(|| array![0.0]), 1).expect("l1");
+            Network::new(vec![l0, l1]).expect("net")
+        };
+        let a = net(-1.0, false).content_bytes();
+        assert_eq!(a, net(-1.0, false).content_bytes());
+        // 1 count + 2 layers × (2 sizes + bias marker) words, 6 weights
+        assert_eq!(a.len(), 8 + 2 * 3 * 8 + 6 * 4);
+        assert_ne!(a, net(-1.0000001, false).content_bytes(), "one ulp of one weight");
+        assert_ne!(a, net(-1.0, true).content_bytes(), "a zero bias is still a bias");
+        // the same weights in another shape differ
+        let flat = Network::new(vec![Dense::new(array![[1.0, -1.0, 2.0, 0.5]], None, 0).expect("l")]);
+        assert_ne!(a, flat.expect("net").content_bytes());
     }
 
     #[test]

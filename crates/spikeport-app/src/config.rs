@@ -71,8 +71,8 @@ pub fn parse<T: Default + Serialize + DeserializeOwned>(text: &str, file: &str) 
     let known = serde_json::to_value(T::default())
         .map_err(|e| ConfigError::Invalid { file: file.into(), reason: e.to_string() })?;
     check_keys(&value, &known, file, "at the top level")?;
-    T::deserialize(toml::Value::Table(value))
-        .map_err(|e| ConfigError::Invalid { file: file.into(), reason: e.to_string() })
+    // from the text again, so that a badly typed value is reported with its line and column
+    toml::from_str::<T>(text).map_err(|e| ConfigError::Invalid { file: file.into(), reason: e.to_string() })
 }
 
 /// Reads and parses an experiment file ([`parse`]).
@@ -382,8 +382,10 @@ mod tests {
 
     #[test]
     fn wrong_types_and_bad_toml_are_invalid_with_the_file_name() {
-        let e = parse::<RunConfig>("images = \"many\"\n", "r.toml").unwrap_err();
+        let e = parse::<RunConfig>("network = \"nas63\"\nimages = \"many\"\n", "r.toml").unwrap_err();
         assert!(matches!(&e, ConfigError::Invalid { .. }) && e.to_string().starts_with("r.toml:"), "{e}");
+        // a badly typed value is reported with its line and column, as docs/cli.md promises
+        assert!(e.to_string().contains("line 2, column 10"), "{e}");
         let e = parse::<RunConfig>("images = \n", "r.toml").unwrap_err();
         assert!(matches!(e, ConfigError::Invalid { .. }));
         let e = load::<RunConfig>(Path::new("/nonexistent/run.toml")).unwrap_err();

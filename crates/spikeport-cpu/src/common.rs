@@ -103,6 +103,11 @@ macro_rules! cpu_backend {
                 &self.setup.info
             }
 
+            /// The simulation settings and platform facts (`Debug`).
+            fn settings_text(&self) -> String {
+                format!("{self:?}")
+            }
+
             /// Build the network's kernels and weights, once for all copies. Software
             /// simulators draw nothing at random: the seed is unused.
             fn map(

@@ -29,6 +29,17 @@ pub enum DataError {
         source: std::io::Error,
     },
 
+    /// A gzipped file decompresses to more than
+    /// [`MAX_DECOMPRESSED_BYTES`](crate::MAX_DECOMPRESSED_BYTES) (a corrupt file or a
+    /// decompression bomb); decoding stops at the limit.
+    #[error("{}: decompresses to more than the limit of {limit_bytes} bytes", path.display())]
+    DecompressedTooLarge {
+        /// The gzipped file.
+        path: PathBuf,
+        /// The limit, bytes.
+        limit_bytes: u64,
+    },
+
     /// An IDX file (after decompression) is shorter than its header says it must be.
     #[error(
         "{}: truncated IDX file: expected {expected} bytes, found {actual}",

@@ -148,17 +148,31 @@ pub(crate) fn is_gzip(bytes: &[u8]) -> bool {
 /// Decompresses `bytes` if they are gzipped (detected by the magic bytes, not the file name);
 /// returns them unchanged otherwise. Concatenated gzip members are decoded one after another.
 pub(crate) fn decompress(bytes: Vec<u8>, path: &Path) -> Result<Vec<u8>> {
+    decompress_at_most(bytes, path, MAX_DECOMPRESSED_BYTES)
+}
+
+/// The most bytes a gzipped IDX file may decompress to, 2 GiB (MNIST's training images are
+/// 47 MB; the largest EMNIST split about 0.6 GB).
+pub const MAX_DECOMPRESSED_BYTES: u64 = 2 << 30;
+
+/// [`decompress`] with a limit of `limit` decompressed bytes.
+pub(crate) fn decompress_at_most(bytes: Vec<u8>, path: &Path, limit: u64) -> Result<Vec<u8>> {
     if !is_gzip(&bytes) {
         return Ok(bytes);
     }
     // The gzip trailer holds the uncompressed size mod 2^32: a good capacity hint. Cap it so
     // that a corrupt trailer cannot make us allocate absurd amounts up front.
     let hint = bytes.last_chunk::<4>().map_or(0, |t| u32::from_le_bytes(*t) as usize);
-    let cap = hint.min(bytes.len().saturating_mul(64)).min(1 << 30);
+    let cap = hint.min(bytes.len().saturating_mul(64)).min(1 << 30).min(limit as usize);
     let mut out = Vec::with_capacity(cap);
+    // one byte past the limit tells a file at the limit from one beyond it
     flate2::bufread::MultiGzDecoder::new(bytes.as_slice())
+        .take(limit.saturating_add(1))
         .read_to_end(&mut out)
         .map_err(|source| DataError::Decompress { path: path.to_path_buf(), source })?;
+    if out.len() as u64 > limit {
+        return Err(DataError::DecompressedTooLarge { path: path.to_path_buf(), limit_bytes: limit });
+    }
     Ok(out)
 }
 
@@ -274,6 +288,19 @@ mod tests {
         let raw = vec![0, 0, 8, 0, 1];
         assert_eq!(decompress(raw.clone(), p())?, raw);
         Ok(())
+    }
+
+    #[test]
+    fn decompression_stops_at_the_limit() {
+        use std::io::Write as _;
+        // 10,000 zero bytes compress to a few dozen: a small bomb
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(&[0u8; 10_000]).expect("compress");
+        let gz = enc.finish().expect("compress");
+        assert!(gz.len() < 100);
+        let err = decompress_at_most(gz.clone(), p(), 9_999).unwrap_err();
+        assert!(matches!(err, DataError::DecompressedTooLarge { limit_bytes: 9_999, .. }), "{err}");
+        assert_eq!(decompress_at_most(gz, p(), 10_000).expect("at the limit").len(), 10_000);
     }
 
     #[test]

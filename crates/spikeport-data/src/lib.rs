@@ -55,7 +55,7 @@ mod preprocess;
 
 pub use dataset::{split_indices, Dataset, IMAGES_MAGIC, LABELS_MAGIC, NUM_CLASSES};
 pub use error::DataError;
-pub use idx::{encode_idx, parse_idx, read_idx, IdxArray, IDX_TYPE_U8};
+pub use idx::{encode_idx, parse_idx, read_idx, IdxArray, IDX_TYPE_U8, MAX_DECOMPRESSED_BYTES};
 pub use mnist::{
     sha256_hex, verify_checksums, Mnist, CHECKSUM_FILE, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS,
 };

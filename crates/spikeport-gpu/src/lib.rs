@@ -302,6 +302,11 @@ impl Backend for Gpu {
         &self.setup.info
     }
 
+    /// The simulation settings and platform facts (`Debug`; the facts name the adapter).
+    fn settings_text(&self) -> String {
+        format!("{:?}", self.setup)
+    }
+
     /// Compute the network's kernel constants and upload its weights, once for all copies.
     /// Software simulators draw nothing at random: the seed is unused.
     fn map(&self, net: &SnnNetwork, placement: Placement) -> Result<GpuDeployment, BackendError> {

@@ -35,6 +35,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use spikeport_ann::{Dense, Network};
+pub use spikeport_records::Fingerprint;
 use spikeport_snn::{BackendError, Encoder, Recording, Session};
 
 /// Errors of HIL training.
@@ -323,10 +324,20 @@ pub enum Control {
     Stop,
 }
 
+/// Version of the checkpoint layout ([`Checkpoint::version`]).
+pub const CHECKPOINT_VERSION: u32 = 2;
+
 /// State written after every batch; [`train`] resumes from it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Checkpoint {
+    /// Layout version, [`CHECKPOINT_VERSION`].
+    pub version: u32,
+    /// What the run was started with ([`fingerprint`]); a resume must match it.
+    pub fingerprint: Fingerprint,
+    /// Runs made on the deployment so far ([`Session::runs`]): a resumed run continues the
+    /// platform's noise where the interrupted one stopped.
+    pub runs: u64,
     /// Weights per layer, (inputs, outputs), row-major.
     pub weights: Vec<(usize, usize, Vec<f64>)>,
     /// The clip range in use.
@@ -356,6 +367,42 @@ fn to_f64(w: ArrayView2<'_, f32>) -> Array2<f64> {
     w.mapv(f64::from)
 }
 
+/// What determines a HIL run's course, for its checkpoint: the ANN's content, the weight
+/// scale, the encoder, the training settings (all but [`HilConfig::epochs`], so that a
+/// finished run can be continued for more epochs), the training images and labels, and
+/// the platform (its name, its settings, the deployment's seed and copies).
+pub fn fingerprint(
+    session: &dyn Session,
+    ann: &Network,
+    scale: f64,
+    encoder: &Encoder,
+    x: ArrayView2<'_, f32>,
+    labels: &[u8],
+    config: &HilConfig,
+) -> Fingerprint {
+    let mut settings = serde_json::to_value(config).unwrap_or(serde_json::Value::Null);
+    if let Some(map) = settings.as_object_mut() {
+        map.remove("epochs");
+    }
+    let mut data = Vec::with_capacity(4 * x.len() + labels.len() + 16);
+    data.extend_from_slice(&(x.nrows() as u64).to_le_bytes());
+    data.extend_from_slice(&(x.ncols() as u64).to_le_bytes());
+    data.extend(x.iter().flat_map(|v| v.to_bits().to_le_bytes()));
+    data.extend_from_slice(labels);
+    let placement = session.placement();
+    Fingerprint::new()
+        .setting_hash("network_sha256", &ann.content_bytes())
+        .setting("scale", scale)
+        .setting("encoder", format!("{encoder:?}"))
+        .setting("hil_config", settings)
+        .setting("train_images", x.nrows())
+        .setting_hash("train_images_sha256", &data)
+        .setting("platform", &session.platform().name)
+        .setting_hash("platform_sha256", session.settings_text().as_bytes())
+        .setting("seed", placement.seed)
+        .setting("copies", placement.copies)
+}
+
 fn write_atomic(path: &Path, cp: &Checkpoint) -> Result<(), HilError> {
     let err = |e: String| HilError::Checkpoint { path: path.to_path_buf(), reason: e };
     let text = serde_json::to_vec(cp).map_err(|e| err(e.to_string()))?;
@@ -370,7 +417,19 @@ fn write_atomic(path: &Path, cp: &Checkpoint) -> Result<(), HilError> {
 pub fn read_checkpoint(path: &Path) -> Result<Checkpoint, HilError> {
     let err = |e: String| HilError::Checkpoint { path: path.to_path_buf(), reason: e };
     let text = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-    serde_json::from_slice(&text).map_err(|e| err(e.to_string()))
+    let value: serde_json::Value = serde_json::from_slice(&text).map_err(|e| err(e.to_string()))?;
+    match value.get("version").and_then(serde_json::Value::as_u64) {
+        Some(v) if v == u64::from(CHECKPOINT_VERSION) => {}
+        Some(v) => return Err(err(format!("layout version {v}, this spikeport reads {CHECKPOINT_VERSION}"))),
+        None => {
+            return Err(err(
+                "no layout version: written by an older spikeport, without the settings it was made \
+                 with; start a new checkpoint file"
+                    .into(),
+            ))
+        }
+    }
+    serde_json::from_value(value).map_err(|e| err(e.to_string()))
 }
 
 /// Activations from spike counts, as `config` says ([`HilConfig::norm_hidden`],
@@ -576,9 +635,35 @@ pub fn train(
     let initial: Vec<Array2<f64>> = ann.layers().iter().map(|l| to_f64(l.weight())).collect();
     let top = initial.iter().flat_map(|w| w.iter().copied()).fold(0.0f64, f64::max);
     let bottom = initial.iter().flat_map(|w| w.iter().copied()).fold(0.0f64, f64::min);
+    let n = x.nrows();
+    let batches = config.batches_per_epoch(n);
+    if batches == 0 {
+        return Err(HilError::InvalidData(format!(
+            "{n} training images hold no complete batch of {} (skip_incomplete)",
+            config.batch_size
+        )));
+    }
+    let fp = fingerprint(&*session, ann, scale, encoder, x, labels, config);
     let mut state = match checkpoint.filter(|p| p.exists()) {
         Some(p) => {
             let cp = read_checkpoint(p)?;
+            let refuse = |reason: String| HilError::Checkpoint { path: p.to_path_buf(), reason };
+            let differences = cp.fingerprint.differences(&fp);
+            if !differences.is_empty() {
+                return Err(refuse(format!(
+                    "it was made with other settings: {}; start a new checkpoint file (or remove this \
+                     one) to train afresh",
+                    spikeport_records::list(&differences)
+                )));
+            }
+            // the fingerprint fixes the images and batch size, so this holds for any
+            // checkpoint that train wrote; a hand-edited one must not stall the loop
+            if cp.batch >= batches {
+                return Err(refuse(format!(
+                    "its position, batch {}, is past the {batches} batches of an epoch",
+                    cp.batch
+                )));
+            }
             let ok = cp.weights.len() == initial.len()
                 && cp
                     .weights
@@ -594,6 +679,9 @@ pub fn train(
             cp
         }
         None => Checkpoint {
+            version: CHECKPOINT_VERSION,
+            fingerprint: fp,
+            runs: session.runs(),
             weights: initial.iter().map(|w| (w.nrows(), w.ncols(), w.iter().copied().collect())).collect(),
             clip: config.clip.unwrap_or((bottom, top)),
             epoch: 0,
@@ -608,18 +696,12 @@ pub fn train(
         .map(|(r, c, v)| Array2::from_shape_vec((*r, *c), v.clone()))
         .collect::<Result<_, _>>()
         .map_err(|e| HilError::InvalidData(e.to_string()))?;
-    // the deployment must carry the current weights (after a resume)
+    // the deployment must carry the current weights (after a resume) and continue the
+    // platform's noise where the checkpoint left it
     for (k, w) in weights.iter().enumerate() {
         session.update_weights(k, (w * scale).view())?;
     }
-    let n = x.nrows();
-    let batches = config.batches_per_epoch(n);
-    if batches == 0 {
-        return Err(HilError::InvalidData(format!(
-            "{n} training images hold no complete batch of {} (skip_incomplete)",
-            config.batch_size
-        )));
-    }
+    session.set_runs(state.runs);
     let mut stopped = false;
     'epochs: while state.epoch < config.epochs {
         let mut order: Vec<usize> = (0..n).collect();
@@ -661,6 +743,7 @@ pub fn train(
             }
             state.weights =
                 weights.iter().map(|w| (w.nrows(), w.ncols(), w.iter().copied().collect())).collect();
+            state.runs = session.runs();
             if let Some(p) = checkpoint {
                 write_atomic(p, &state)?;
             }

@@ -215,6 +215,110 @@ fn an_interrupted_run_resumes_to_the_same_weights() {
 }
 
 #[test]
+fn a_resume_with_trial_to_trial_noise_is_bit_identical_to_the_uninterrupted_run() {
+    // the chip's noise depends on the run counter: the checkpoint carries it, so a fresh
+    // deployment (a new process) continues with the noise the whole run drew
+    let (model, x, y) = spikey_setup(120, 1000);
+    let lif = spikey_neuron().into_model().unwrap();
+    let scale = 0.015 / f64::from(model.network.max_weight());
+    let net = spikeport_convert::convert_global(&model.network, &lif, 0.015, 1.0).unwrap().network;
+    let spikey = Analog::new(Profile::spikey(), Mismatch::calibrated(), Noise::default_hardware()).unwrap();
+    let cfg = HilConfig { batch_size: 40, epochs: 2, ..HilConfig::paper_spikey() };
+    let enc = spikey_training_encoder();
+    let go = |cp: Option<&std::path::Path>, stop_after: Option<usize>| {
+        let mut dep = spikey.session(&net, Placement::from(3)).unwrap();
+        let mut seen = 0;
+        train(dep.as_mut(), &model.network, scale, &enc, x.view(), &y, &cfg, cp, &mut |e| {
+            seen += usize::from(matches!(e, HilEvent::Batch { .. }));
+            if Some(seen) == stop_after {
+                Control::Stop
+            } else {
+                Control::Continue
+            }
+        })
+        .unwrap()
+    };
+    let whole = go(None, None);
+    let dir = tempfile::tempdir().unwrap();
+    let cp = dir.path().join("hil.json");
+    // interrupted twice, each time resumed on a fresh deployment
+    assert!(go(Some(&cp), Some(2)).stopped);
+    assert!(go(Some(&cp), Some(2)).stopped);
+    assert_eq!(read_checkpoint(&cp).unwrap().runs, 4);
+    let rest = go(Some(&cp), None);
+    for (a, b) in whole.network.layers().iter().zip(rest.network.layers()) {
+        let bits = |w: ndarray::ArrayView2<'_, f32>| w.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(a.weight()), bits(b.weight()));
+    }
+    assert_eq!(whole.epoch_accuracy_pct, rest.epoch_accuracy_pct);
+}
+
+#[test]
+fn a_checkpoint_of_other_settings_is_refused_naming_the_field() {
+    let (model, x, y) = spikey_setup(80, 0);
+    let lif = spikey_neuron().into_model().unwrap();
+    let scale = 0.015 / f64::from(model.network.max_weight());
+    let net = spikeport_convert::convert_global(&model.network, &lif, 0.015, 1.0).unwrap().network;
+    let spikey = Analog::new(Profile::spikey(), Mismatch::calibrated(), Noise::none()).unwrap();
+    let cfg = HilConfig { batch_size: 20, epochs: 1, ..HilConfig::paper_spikey() };
+    let enc = spikey_training_encoder();
+    let dir = tempfile::tempdir().unwrap();
+    let cp = dir.path().join("hil.json");
+    let go = |seed: u64, n: usize, cfg: &HilConfig| {
+        let mut dep = spikey.session(&net, Placement::from(seed)).unwrap();
+        train(
+            dep.as_mut(),
+            &model.network,
+            scale,
+            &enc,
+            x.slice(ndarray::s![..n, ..]),
+            &y[..n],
+            cfg,
+            Some(&cp),
+            &mut |_| Control::Stop,
+        )
+    };
+    assert!(go(0, 80, &cfg).unwrap().stopped);
+    let before = std::fs::read(&cp).unwrap();
+    // another chip
+    let err = go(7, 80, &cfg).unwrap_err().to_string();
+    assert!(err.contains("seed = 0 (this run: 7)"), "{err}");
+    // fewer training images than the checkpoint's position once stalled the loop forever
+    let err = go(0, 20, &cfg).unwrap_err().to_string();
+    assert!(err.contains("train_images = 80 (this run: 20)"), "{err}");
+    // another batch size
+    let err = go(0, 80, &HilConfig { batch_size: 40, ..cfg.clone() }).unwrap_err().to_string();
+    assert!(err.contains("hil_config"), "{err}");
+    // another platform: the same network on BrainScaleS
+    let bss = Analog::new(Profile::brainscales(), Mismatch::calibrated(), Noise::none()).unwrap();
+    let mut dep = bss.session(&net, Placement::from(0)).unwrap();
+    let err = train(dep.as_mut(), &model.network, scale, &enc, x.view(), &y, &cfg, Some(&cp), &mut |_| {
+        Control::Stop
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("platform = \"Spikey\" (this run: \"BrainScaleS"), "{err}");
+    assert_eq!(std::fs::read(&cp).unwrap(), before, "a refused resume leaves the checkpoint alone");
+    // more epochs continue the same run (epochs are not part of the fingerprint)
+    let more = HilConfig { epochs: 2, ..cfg.clone() };
+    assert!(go(0, 80, &more).is_ok());
+    // a checkpoint of an older spikeport (no version, no fingerprint) is refused clearly
+    let mut old: serde_json::Value = serde_json::from_slice(&before).unwrap();
+    for k in ["version", "fingerprint", "runs"] {
+        old.as_object_mut().unwrap().remove(k);
+    }
+    std::fs::write(&cp, serde_json::to_vec(&old).unwrap()).unwrap();
+    let err = go(0, 80, &cfg).unwrap_err().to_string();
+    assert!(err.contains("older spikeport"), "{err}");
+    // a hand-edited position past the epoch is an error, not a loop without progress
+    let mut cp_state: serde_json::Value = serde_json::from_slice(&before).unwrap();
+    cp_state["batch"] = serde_json::json!(9);
+    std::fs::write(&cp, serde_json::to_vec(&cp_state).unwrap()).unwrap();
+    let err = go(0, 80, &cfg).unwrap_err().to_string();
+    assert!(err.contains("past the 4 batches"), "{err}");
+}
+
+#[test]
 fn the_default_clip_keeps_every_weight_on_its_side_of_zero() {
     // nas63 has inhibitory (negative) weights; the paper's [0, max] clip would zero them all
     let model = spikeport_ann::load_zoo("nas63").unwrap();

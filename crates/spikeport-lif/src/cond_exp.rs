@@ -474,136 +474,6 @@ impl<F: Real> CondExpAccurate<F> {
         (v5, err.abs())
     }
 
-    /// [`dp5`](Self::dp5) with the regular stage factors for a block of neurons, stage by
-    /// stage over arrays so that the compiler vectorises it. The same operations in the
-    /// same order as `dp5`, so the results are bit-identical.
-    #[inline(always)]
-    fn dp5_block(
-        &self,
-        v: &[F; CHUNK],
-        ge: &[F; CHUNK],
-        gi: &[F; CHUNK],
-        h: F,
-        v5: &mut [F; CHUNK],
-        err: &mut [F; CHUNK],
-    ) {
-        let c = F::from_f64;
-        let sd = &self.stages0;
-        let mut k1 = [F::ZERO; CHUNK];
-        let mut k2 = [F::ZERO; CHUNK];
-        let mut k3 = [F::ZERO; CHUNK];
-        let mut k4 = [F::ZERO; CHUNK];
-        let mut k5 = [F::ZERO; CHUNK];
-        let mut k6 = [F::ZERO; CHUNK];
-        for j in 0..CHUNK {
-            k1[j] = self.rhs(v[j], ge[j], gi[j]);
-        }
-        for j in 0..CHUNK {
-            k2[j] = self.rhs(v[j] + h * c(A21) * k1[j], ge[j] * sd.e[1], gi[j] * sd.i[1]);
-        }
-        for j in 0..CHUNK {
-            k3[j] = self.rhs(v[j] + h * (c(A31) * k1[j] + c(A32) * k2[j]), ge[j] * sd.e[2], gi[j] * sd.i[2]);
-        }
-        for j in 0..CHUNK {
-            k4[j] = self.rhs(
-                v[j] + h * (c(A41) * k1[j] + c(A42) * k2[j] + c(A43) * k3[j]),
-                ge[j] * sd.e[3],
-                gi[j] * sd.i[3],
-            );
-        }
-        for j in 0..CHUNK {
-            k5[j] = self.rhs(
-                v[j] + h * (c(A51) * k1[j] + c(A52) * k2[j] + c(A53) * k3[j] + c(A54) * k4[j]),
-                ge[j] * sd.e[4],
-                gi[j] * sd.i[4],
-            );
-        }
-        for j in 0..CHUNK {
-            k6[j] = self.rhs(
-                v[j] + h
-                    * (c(A61) * k1[j] + c(A62) * k2[j] + c(A63) * k3[j] + c(A64) * k4[j] + c(A65) * k5[j]),
-                ge[j] * sd.e[5],
-                gi[j] * sd.i[5],
-            );
-        }
-        for j in 0..CHUNK {
-            v5[j] =
-                v[j] + h * (c(B1) * k1[j] + c(B3) * k3[j] + c(B4) * k4[j] + c(B5) * k5[j] + c(B6) * k6[j]);
-        }
-        for j in 0..CHUNK {
-            let k7 = self.rhs(v5[j], ge[j] * sd.e[5], gi[j] * sd.i[5]);
-            err[j] = (h
-                * (c(E1) * k1[j]
-                    + c(E3) * k3[j]
-                    + c(E4) * k4[j]
-                    + c(E5) * k5[j]
-                    + c(E6) * k6[j]
-                    + c(E7) * k7))
-                .abs();
-        }
-    }
-
-    /// [`dp5_block`](Self::dp5_block), compiled for the widest vector unit `simd` says
-    /// this CPU has (x86-64 only). Without FMA the wider builds perform the same IEEE
-    /// operations in the same order, only more lanes at a time, so every path gives
-    /// bit-identical results.
-    #[allow(clippy::too_many_arguments)]
-    #[inline(always)]
-    fn dp5_block_dispatch(
-        &self,
-        simd: Simd,
-        v: &[F; CHUNK],
-        ge: &[F; CHUNK],
-        gi: &[F; CHUNK],
-        h: F,
-        v5: &mut [F; CHUNK],
-        err: &mut [F; CHUNK],
-    ) {
-        match simd {
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Simd::Avx512` is only returned by `Simd::detect` when the CPU has
-            // AVX2 and AVX-512F, the features the called function is compiled for.
-            #[allow(unsafe_code)]
-            Simd::Avx512 => unsafe { self.dp5_block_avx512(v, ge, gi, h, v5, err) },
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Simd::Avx2` is only returned by `Simd::detect` when the CPU has AVX2.
-            #[allow(unsafe_code)]
-            Simd::Avx2 => unsafe { self.dp5_block_avx2(v, ge, gi, h, v5, err) },
-            _ => self.dp5_block(v, ge, gi, h, v5, err),
-        }
-    }
-
-    /// [`dp5_block`](Self::dp5_block) compiled with AVX2 (no FMA: contraction would change
-    /// the rounding).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn dp5_block_avx2(
-        &self,
-        v: &[F; CHUNK],
-        ge: &[F; CHUNK],
-        gi: &[F; CHUNK],
-        h: F,
-        v5: &mut [F; CHUNK],
-        err: &mut [F; CHUNK],
-    ) {
-        self.dp5_block(v, ge, gi, h, v5, err);
-    }
-
-    /// [`dp5_block`](Self::dp5_block) compiled with AVX2 and AVX-512F (no FMA).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,avx512f")]
-    fn dp5_block_avx512(
-        &self,
-        v: &[F; CHUNK],
-        ge: &[F; CHUNK],
-        gi: &[F; CHUNK],
-        h: F,
-        v5: &mut [F; CHUNK],
-        err: &mut [F; CHUNK],
-    ) {
-        self.dp5_block(v, ge, gi, h, v5, err);
-    }
-
     /// [`dp5`](Self::dp5) for [`CHUNK`] lanes that each have their own step length `h[j]`
     /// and stage decay factors (`de[s][j]`, `di[s][j]`: excitatory and inhibitory factors
     /// of stage `s` for lane `j`), stage by stage over arrays so that the compiler
@@ -904,8 +774,9 @@ impl<F: Real> CondExpAccurate<F> {
         let n = state.v.len();
         let h = F::from_f64(self.h0);
         let quiet = F::from_f64(QUIET) * self.g_leak;
-        let mut v5 = [F::ZERO; CHUNK];
-        let mut err = [F::ZERO; CHUNK];
+        // the first attempt: every lane one step of length h0 with the regular stage factors
+        let mut first = Lanes::idle(self.v_rest, &self.stages0);
+        first.h = [h; CHUNK];
         let simd = Simd::detect();
         let mut window = 0;
         while window < n {
@@ -919,13 +790,11 @@ impl<F: Real> CondExpAccurate<F> {
             let mut start = 0;
             while start < wn {
                 let c = CHUNK.min(wn - start);
-                let mut v0 = [F::ZERO; CHUNK];
-                let mut ge0 = [F::ZERO; CHUNK];
-                let mut gi0 = [F::ZERO; CHUNK];
-                v0[..c].copy_from_slice(&v[start..start + c]);
-                ge0[..c].copy_from_slice(&ge[start..start + c]);
-                gi0[..c].copy_from_slice(&gi[start..start + c]);
-                self.dp5_block_dispatch(simd, &v0, &ge0, &gi0, h, &mut v5, &mut err);
+                first.v[..c].copy_from_slice(&v[start..start + c]);
+                first.ge[..c].copy_from_slice(&ge[start..start + c]);
+                first.gi[..c].copy_from_slice(&gi[start..start + c]);
+                self.dp5_lanes_dispatch(simd, &mut first);
+                let (v5, err) = (&first.v5, &first.err);
                 for j in 0..c {
                     let i = start + j;
                     if refrac[i] > 0 {

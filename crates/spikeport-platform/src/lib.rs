@@ -426,6 +426,30 @@ impl Platform {
         (self.build)(settings)
     }
 
+    /// Everything about the platform that shapes a result, as text, for the fingerprints of
+    /// resumable results: name, neuron, presentation, sweep grid, HIL settings, energy
+    /// profiles, clock, capacity, the deployment `settings` and the backend's own settings
+    /// (`DynBackend::settings_text`, or why it cannot be built here).
+    pub fn settings_text(&self, settings: &DeploymentSettings) -> String {
+        let backend = match self.backend_for(settings) {
+            Ok(b) => b.settings_text(),
+            Err(e) => format!("unavailable: {e}"),
+        };
+        format!(
+            "{} | {:?} | {:?} | {:?} | {:?} | {:?} | {:?} | {:?} | {:?} | {:?} | {backend}",
+            self.name,
+            self.neuron,
+            self.encoder,
+            self.sweep_us,
+            self.hil_test,
+            self.hil_paper,
+            self.energy,
+            self.timing,
+            self.capacity,
+            settings,
+        )
+    }
+
     /// SNABSuite's deployment of zoo network `network` here, if the paper ran it.
     pub fn paper_deployment(&self, network: &str) -> Option<&PaperDeployment> {
         self.paper_deployments.iter().find(|d| d.network == network)

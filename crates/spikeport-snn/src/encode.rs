@@ -96,6 +96,12 @@ impl TryFrom<RawSpikeInput> for SpikeInput {
     }
 }
 
+/// The most bytes of spike times (and their offsets) one encoded batch may hold, 4 GiB;
+/// [`Encoder::encode`] checks its estimate against it before allocating
+/// ([`SnnError::InputTooLarge`]). The paper's presentation of 256 MNIST images holds about
+/// 13 MB.
+pub const MAX_INPUT_BYTES: u64 = 4 << 30;
+
 fn check_timing(duration_ms: f64, pause_ms: f64) -> Result<(), SnnError> {
     if !(duration_ms.is_finite() && duration_ms > 0.0) {
         return Err(SnnError::InvalidDuration { duration_ms });
@@ -519,11 +525,26 @@ impl Encoder {
         if n_inputs == 0 {
             return Err(SnnError::InputSize { expected: 1, found: 0 });
         }
+        // validate, and bound the memory of the spike times before allocating them
+        let mut expected = 0.0f64;
         for ((image, pixel), &v) in images.indexed_iter() {
             let value: f64 = v.into();
             if !(0.0..=1.0).contains(&value) {
                 return Err(SnnError::InvalidPixel { image, pixel, value });
             }
+            expected += value * self.max_freq_hz * self.duration_ms / 1000.0;
+        }
+        let spikes = expected.ceil();
+        let bytes = 8.0 * spikes + 8.0 * (n_images * n_inputs + 1) as f64;
+        if bytes > MAX_INPUT_BYTES as f64 {
+            return Err(SnnError::InputTooLarge {
+                images: n_images,
+                max_freq_hz: self.max_freq_hz,
+                duration_ms: self.duration_ms,
+                spikes: spikes.min(u64::MAX as f64) as u64,
+                bytes: bytes.min(u64::MAX as f64) as u64,
+                limit_bytes: MAX_INPUT_BYTES,
+            });
         }
         let mut offsets = Vec::with_capacity(n_images * n_inputs + 1);
         offsets.push(0);
@@ -594,6 +615,28 @@ impl Encoder {
 mod tests {
     use super::*;
     use ndarray::{array, Array2};
+
+    #[test]
+    fn an_input_too_large_for_memory_is_refused_before_allocation() {
+        // one white MNIST-sized image at 1 GHz: 3.9e11 spikes; refused at once
+        let img = Array2::<f32>::ones((1, 784));
+        let enc = Encoder::paper_digital().with_max_freq(1e9).expect("a finite rate");
+        let err = enc.encode(img.view()).unwrap_err();
+        match &err {
+            SnnError::InputTooLarge { spikes, bytes, limit_bytes, .. } => {
+                assert_eq!(*spikes, 392_000_000_000);
+                assert!(*bytes > *limit_bytes && *limit_bytes == MAX_INPUT_BYTES);
+            }
+            other => panic!("{other}"),
+        }
+        assert!(err.to_string().contains("--max-freq"), "{err}");
+        // the same rate on a black image holds no spike and is fine
+        let black = Array2::<f32>::zeros((1, 784));
+        assert_eq!(enc.encode(black.view()).expect("no spikes").times_ms.len(), 0);
+        // the paper's setting is far below the limit
+        let batch = Array2::<f32>::ones((256, 784));
+        assert!(Encoder::paper_digital().encode(batch.view()).is_ok());
+    }
 
     #[test]
     fn regular_trains_follow_the_paper_convention() {

@@ -151,6 +151,27 @@ pub enum SnnError {
     },
 
     // ----- spike encoding and input --------------------------------------------------
+    /// Encoding a batch would hold more spike times than [`MAX_INPUT_BYTES`](crate::encode::MAX_INPUT_BYTES)
+    /// allows: the check runs before anything is allocated.
+    #[error(
+        "encoding {images} images at up to {max_freq_hz} Hz for {duration_ms} ms would hold about {spikes} \
+         input spikes ({bytes} bytes), more than the limit of {limit_bytes} bytes per batch: lower the \
+         rate (--max-freq) or the images per run (--batch)"
+    )]
+    InputTooLarge {
+        /// Images in the batch.
+        images: usize,
+        /// The encoder's maximum rate, Hz.
+        max_freq_hz: f64,
+        /// Presentation per image, ms.
+        duration_ms: f64,
+        /// Estimated spikes (exact for regular trains, the mean for Poisson trains).
+        spikes: u64,
+        /// Estimated bytes of spike times.
+        bytes: u64,
+        /// The limit, bytes.
+        limit_bytes: u64,
+    },
     /// The encoder's maximum rate is zero, negative, NaN or infinite.
     #[error("encoder max_freq must be finite and > 0 Hz, got {max_freq_hz} Hz")]
     InvalidRate {

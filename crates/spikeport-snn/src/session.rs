@@ -63,12 +63,20 @@ pub trait Session: Send {
     /// **Errors** as [`Backend::update_weights`].
     fn update_weights(&mut self, projection: usize, weights: ArrayView2<'_, f64>)
         -> Result<(), BackendError>;
+    /// Runs made so far whose number seeds the next run's noise ([`Deployed::runs`]).
+    fn runs(&self) -> u64;
+    /// Continues as if `runs` runs had been made ([`Deployed::set_runs`]).
+    fn set_runs(&mut self, runs: u64);
+    /// The deploying backend's settings ([`Backend::settings_text`]).
+    fn settings_text(&self) -> String;
 }
 
 /// An object-safe [`Backend`], so that a harness can hold different backends in one list.
 pub trait DynBackend: Send + Sync {
     /// Platform facts.
     fn platform(&self) -> &PlatformInfo;
+    /// The backend's settings ([`Backend::settings_text`]).
+    fn settings_text(&self) -> String;
     /// Deploys `net` at `placement` (a seed converts to one copy) and returns a session to
     /// run batches on.
     ///
@@ -116,11 +124,23 @@ impl<B: Backend + Sync> Session for BackendSession<'_, B> {
     ) -> Result<(), BackendError> {
         self.backend.update_weights(&mut self.dep, projection, weights)
     }
+    fn runs(&self) -> u64 {
+        self.dep.runs()
+    }
+    fn set_runs(&mut self, runs: u64) {
+        self.dep.set_runs(runs);
+    }
+    fn settings_text(&self) -> String {
+        self.backend.settings_text()
+    }
 }
 
 impl<B: Backend + Send + Sync> DynBackend for B {
     fn platform(&self) -> &PlatformInfo {
         self.info()
+    }
+    fn settings_text(&self) -> String {
+        Backend::settings_text(self)
     }
     fn session<'a>(
         &'a self,

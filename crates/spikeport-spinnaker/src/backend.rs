@@ -162,6 +162,11 @@ impl Backend for Spinnaker {
         &self.info
     }
 
+    /// Machine, neurons per core, time-scale factor and platform facts (`Debug`).
+    fn settings_text(&self) -> String {
+        format!("{self:?}")
+    }
+
     /// Place `placement.copies` copies, each population of each copy on cores of its own
     /// (at most one population per core), and convert the weights once (every copy holds
     /// the same 16-bit rows).

@@ -44,12 +44,11 @@ pub(super) fn cmd_convert(
     let mut bytes = serde_json::to_vec_pretty(&converted.network)?;
     bytes.push(b'\n');
     write_atomic(&out, &bytes)?;
-    println!(
-        "{} for {}: {}; wrote {}",
+    say(&format!(
+        "{} for {}: {}; wrote {}\n",
         model.header.name,
         cfg.platform,
         converted.description,
         out.display()
-    );
-    Ok(())
+    ))
 }

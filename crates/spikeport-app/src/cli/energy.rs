@@ -28,12 +28,13 @@ pub(super) fn cmd_energy(
     cfg.profile = profile.unwrap_or(cfg.profile);
     cfg.input = input.or(cfg.input);
     cfg.records = records.or(cfg.records);
+    let mut shown = String::new();
     if list {
         for p in profiles::all() {
-            println!("{} ({}): {}", p.name, p.kind, p.description);
+            shown += &format!("{} ({}): {}\n", p.name, p.kind, p.description);
             for (term, c) in &p.coefficients {
-                println!(
-                    "  {}: {} ± {} {} — {}",
+                shown += &format!(
+                    "  {}: {} ± {} {} — {}\n",
                     term.label(),
                     c.value,
                     c.sd,
@@ -42,7 +43,7 @@ pub(super) fn cmd_energy(
                 );
             }
         }
-        return Ok(());
+        return say(&shown);
     }
     let p = match &cfg.profile_file {
         Some(f) => Profile::load(f)?,
@@ -53,7 +54,7 @@ pub(super) fn cmd_energy(
         let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
         let inp: EnergyInput = serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
         let e = p.estimate(&inp)?;
-        println!("{e}");
+        shown += &format!("{e}\n");
         out.push(e);
     }
     if let Some(path) = &cfg.records {
@@ -80,12 +81,13 @@ pub(super) fn cmd_energy(
                 wall_time_s: r.wall_s_per_image,
             };
             let e = p.estimate(&inp)?;
-            println!("{} on {}: {e} per inference", r.network, r.backend);
+            shown += &format!("{} on {}: {e} per inference\n", r.network, r.backend);
             out.push(e);
         }
     }
     if cfg.input.is_none() && cfg.records.is_none() {
         return Err("energy: give --input FILE, --records FILE or --list".into());
     }
-    write_outputs(g, &out, None)
+    write_outputs(g, &out, None)?;
+    say(&shown)
 }

@@ -28,7 +28,8 @@ pub(super) fn cmd_hil(
         (plan.backend.as_ref(), plan.train_encoder, plan.test_encoder, plan.config.clone());
     let model = load_model(&cfg.network, &cfg.model)?;
     let mnist = Mnist::load()?;
-    let train_set = mnist.train.take(cfg.train_images.min(mnist.train.len()))?;
+    let test_images = images_of("images (test)", cfg.images, mnist.test.len())?;
+    let train_set = mnist.train.take(images_of("train_images", cfg.train_images, mnist.train.len())?)?;
     let (xtr, ytr) = (model.features(&train_set)?, train_set.labels().to_vec());
     let max_weight = match (cfg.max_weight, cfg.scale_sweep) {
         (Some(w), _) => w,
@@ -52,12 +53,12 @@ pub(super) fn cmd_hil(
                 cfg.seed,
             )?;
             for q in &points {
-                println!(
-                    "max_weight {} µS: {:.1} % before, {:.1} % after one HIL epoch on {n} training images",
+                say(&format!(
+                    "max_weight {} µS: {:.1} % before, {:.1} % after one HIL epoch on {n} training images\n",
                     q.max_weight, q.before_pct, q.after_pct
-                );
+                ))?;
             }
-            println!("swept max_weight {w} µS with HIL ({} validation images)", val.len());
+            say(&format!("swept max_weight {w} µS with HIL ({} validation images)\n", val.len()))?;
             w
         }
         (None, ScaleSweep::Conversion) => {
@@ -73,14 +74,14 @@ pub(super) fn cmd_hil(
                 &ytr[..calib],
                 &settings,
             )?;
-            println!(
-                "swept max_weight {} µS ({:.1} % on {calib} training images)",
+            say(&format!(
+                "swept max_weight {} µS ({:.1} % on {calib} training images)\n",
                 r.best.max_weight, r.best.accuracy_pct
-            );
+            ))?;
             r.best.max_weight
         }
     };
-    let test = mnist.test.take(cfg.images.min(mnist.test.len()))?;
+    let test = mnist.test.take(test_images)?;
     let xt = model.features(&test)?;
     let pb = bar(plan.total_batches(ytr.len()) as u64, "batches");
     pb.set_prefix(format!("HIL on {} chip {}", cfg.platform, cfg.seed));
@@ -102,18 +103,6 @@ pub(super) fn cmd_hil(
     )?;
     pb.finish_and_clear();
     let (before, after) = (r.before.accuracy_pct, r.after.accuracy_pct);
-    println!(
-        "{} chip {}: {before:.2} % before HIL, {after:.2} % after ({} test images at {} ms, {} Hz; {} epochs, \
-         {:.1} s); training accuracy per epoch: {:?}",
-        cfg.platform,
-        cfg.seed,
-        test.len(),
-        test_encoder.duration_ms(),
-        test_encoder.max_freq_hz(),
-        hc.epochs,
-        r.wall_s,
-        r.epoch_accuracy_pct
-    );
     write_outputs(
         g,
         &serde_json::json!({
@@ -124,5 +113,17 @@ pub(super) fn cmd_hil(
             "before": r.before, "after": r.after
         }),
         None,
-    )
+    )?;
+    say(&format!(
+        "{} chip {}: {before:.2} % before HIL, {after:.2} % after ({} test images at {} ms, {} Hz; {} epochs, \
+         {:.1} s); training accuracy per epoch: {:?}\n",
+        cfg.platform,
+        cfg.seed,
+        test.len(),
+        test_encoder.duration_ms(),
+        test_encoder.max_freq_hz(),
+        hc.epochs,
+        r.wall_s,
+        r.epoch_accuracy_pct
+    ))
 }

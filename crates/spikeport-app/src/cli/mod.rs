@@ -35,6 +35,7 @@ use crate::table::{records, results_markdown, run_table_to_file, TableConfig};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
+use spikeport_records::{Fingerprint, RecordLog};
 
 mod convert;
 mod energy;
@@ -138,10 +139,12 @@ enum Command {
         /// Candidate weights, µS, comma-separated.
         #[arg(long, value_delimiter = ',')]
         max_weights: Option<Vec<f64>>,
-        /// JSON-lines file of the finished points.
+        /// Record file of the points (written to `<out>.partial`, which replaces it when
+        /// the sweep is done).
         #[arg(long, default_value = "results/sweep.jsonl")]
         out: PathBuf,
-        /// Keep the points already in `--out` and run only the missing ones.
+        /// Reuse the points recorded with the same settings (of an unfinished sweep, else of
+        /// `--out`) and run only the missing ones; points of other settings are an error.
         #[arg(long)]
         resume: bool,
     },
@@ -165,10 +168,12 @@ enum Command {
         /// Markdown output.
         #[arg(long, default_value = "results/table.md")]
         out: PathBuf,
-        /// JSON-lines file of the finished cells.
+        /// Record file of the cells (written to `<cells>.partial`, which replaces it when
+        /// the table is done).
         #[arg(long, default_value = "results/table.cells.jsonl")]
         cells: PathBuf,
-        /// Skip the cells already in `--cells`.
+        /// Reuse the cells recorded with the same settings (of an unfinished run, else of
+        /// `--cells`) and run only the missing ones; cells of other settings are an error.
         #[arg(long)]
         resume: bool,
     },
@@ -269,6 +274,30 @@ fn load_model(network: &str, model: &Option<String>) -> Result<Model, Error> {
     }
 }
 
+/// How many of a set of `have` images to use when `asked` for: an error for 0 (before any
+/// work is done), and all of them, with a note on standard error, when `asked` exceeds the set.
+fn images_of(what: &str, asked: usize, have: usize) -> Result<usize, Error> {
+    if asked == 0 {
+        return Err(format!("{what} must be ≥ 1").into());
+    }
+    if asked > have {
+        eprintln!("note: {what} = {asked} exceeds the {have} images of the set; using all {have}");
+    }
+    Ok(asked.min(have))
+}
+
+/// Writes `text` to standard output. A closed standard output (`spikeport … | head -1`)
+/// ends the printing quietly instead of failing: every command writes its results files
+/// before it prints, so nothing is lost.
+fn say(text: &str) -> Result<(), Error> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
 fn write_outputs<T: Serialize>(g: &Global, value: &T, csv: Option<String>) -> Result<(), Error> {
     if let Some(p) = &g.json {
         let mut bytes = serde_json::to_vec_pretty(value)?;
@@ -316,5 +345,18 @@ pub fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_counts_of_zero_fail_and_too_many_use_the_whole_set() {
+        let e = images_of("images", 0, 10_000).unwrap_err().to_string();
+        assert_eq!(e, "images must be ≥ 1");
+        assert_eq!(images_of("images", 20_000, 10_000).ok(), Some(10_000));
+        assert_eq!(images_of("images", 7, 10_000).ok(), Some(7));
     }
 }

@@ -53,17 +53,17 @@ pub(super) fn cmd_run(
             let mnist = Mnist::load()?;
             let pre = crate::io::onnx::default_preprocessing(network.input_size() - usize::from(bias_input));
             let r = run_as_is(&network, bias_input, pre, &mnist.test, &p, cfg.images, cfg.batch)?;
-            println!(
+            write_outputs(g, &r, None)?;
+            return say(&format!(
                 "{} on {}: SNN {:.2} % on {} images, {:.2} % without a decision, {:.3} ms/image \
-                 (as given, no conversion)",
+                 (as given, no conversion)\n",
                 cfg.model.as_deref().unwrap_or_default(),
                 cfg.platform,
                 r.snn_accuracy_pct,
                 r.images,
                 r.no_decision_pct,
                 1e3 * r.wall_s_per_image
-            );
-            return write_outputs(g, &r, None);
+            ));
         }
     };
     let per_layer = match cfg.conversion.as_str() {
@@ -95,15 +95,16 @@ pub(super) fn cmd_run(
     let mut s = setup(&model.header.name, p, conversion, cfg.batch, cfg.seed)?;
     s.keep_predictions = g.predictions.is_some();
     let mnist = Mnist::load()?;
-    let test = mnist.test.take(cfg.images.min(mnist.test.len()))?;
+    let test = mnist.test.take(images_of("images", cfg.images, mnist.test.len())?)?;
     let pb = bar(test.len() as u64, "images");
     pb.set_prefix(format!("{} on {name}", model.header.name));
     let mut record = run_cell(&model, &test, &mnist.train, &s, &mut |pr| pb.set_position(pr.done as u64))?;
     pb.finish_and_clear();
-    print!("{}", markdown_table(std::slice::from_ref(&record)));
+    // the results files first: a closed standard output cannot lose them
+    let mut text = markdown_table(std::slice::from_ref(&record));
     if let Some(cost) = &record.cost {
-        println!(
-            "copies: {} in the setting, at most {} ({}); clock: {}",
+        text += &format!(
+            "copies: {} in the setting, at most {} ({}); clock: {}\n",
             cost.copies_setting,
             cost.copies_max,
             cost.binding_constraint.as_deref().unwrap_or("the images bind"),
@@ -114,16 +115,16 @@ pub(super) fn cmd_run(
         {
             let t = at.time_per_inference_s.map_or("—".into(), |t| crate::energy::model::si(t, "s"));
             let e: Vec<String> = at.energy_per_inference.iter().map(|e| e.to_string()).collect();
-            println!("{what:>12} ({} copies): {t} per inference; {}", at.copies, e.join("; "));
+            text += &format!("{what:>12} ({} copies): {t} per inference; {}\n", at.copies, e.join("; "));
         }
+    }
+    if let Some((m, sd)) = record.host_energy_per_image() {
+        text += &format!("host energy per image: {m:.4e} ± {sd:.4e} J\n");
     }
     if let Some(p) = &g.predictions {
         write_atomic(p, crate::bench::predictions_csv(std::slice::from_ref(&record)).as_bytes())?;
         eprintln!("wrote {}", p.display());
         record.predictions.clear();
-    }
-    if let Some((m, sd)) = record.host_energy_per_image() {
-        println!("host energy per image: {m:.4e} ± {sd:.4e} J");
     }
     if let Some(p) = &g.json {
         write_json(p, std::slice::from_ref(&record))?;
@@ -133,5 +134,5 @@ pub(super) fn cmd_run(
         write_csv(p, std::slice::from_ref(&record))?;
         eprintln!("wrote {}", p.display());
     }
-    Ok(())
+    say(&text)
 }

@@ -2,24 +2,8 @@
 
 use super::*;
 
-pub(super) fn read_points(path: &Path) -> Result<Vec<SweepPoint>, Error> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(format!("{}: {e}", path.display()).into()),
-    };
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let mut points = Vec::new();
-    for (i, l) in lines.iter().enumerate() {
-        match serde_json::from_str::<SweepPoint>(l) {
-            Ok(p) => points.push(p),
-            // a torn last line from a killed run
-            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
-            Err(e) => return Err(format!("{} line {}: {e}", path.display(), i + 1).into()),
-        }
-    }
-    Ok(points)
-}
+/// The kind of the sweep's record files ([`spikeport_records`]).
+pub(super) const POINT_KIND: &str = "sweep-point";
 
 pub(super) fn cmd_sweep(
     g: &Global,
@@ -28,7 +12,6 @@ pub(super) fn cmd_sweep(
     out: PathBuf,
     resume: bool,
 ) -> Result<(), Error> {
-    use std::io::Write as _;
     let mut cfg: SweepConfig = config(&g.config)?;
     cfg.network = m.network.unwrap_or(cfg.network);
     cfg.model = m.model.or(cfg.model);
@@ -45,23 +28,42 @@ pub(super) fn cmd_sweep(
     }
     let freqs =
         if cfg.max_freqs_hz.is_empty() { vec![p.encoder.max_freq_hz()] } else { cfg.max_freqs_hz.clone() };
-    let mut points = if resume { read_points(&out)? } else { Vec::new() };
-    if !resume && out.exists() {
-        std::fs::remove_file(&out)?;
-    }
-    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
     let mnist = Mnist::load()?;
-    let calib = mnist.train.take(cfg.calibration_images.min(mnist.train.len()))?;
+    let calib =
+        mnist.train.take(images_of("calibration_images", cfg.calibration_images, mnist.train.len())?)?;
     let x = model.features(&calib)?;
+    // what a point depends on besides its grid position
+    let mut data = Vec::new();
+    data.extend(calib.images().iter().copied());
+    data.extend_from_slice(calib.labels());
+    let mut model_bytes = model.network.content_bytes();
+    model_bytes.extend(serde_json::to_vec(&model.header)?);
+    let settings_text = p.settings_text(&Default::default());
+    let fingerprint = |w: f64, f: f64| {
+        Fingerprint::new()
+            .key("max_weight_us", w)
+            .key("max_freq_hz", f)
+            .setting("network", &model.header.name)
+            .setting_hash("model_sha256", &model_bytes)
+            .setting("platform", &cfg.platform)
+            .setting_hash("platform_sha256", settings_text.as_bytes())
+            .setting("seed", cfg.seed)
+            .setting("calibration_images", calib.len())
+            .setting_hash("calibration_sha256", &data)
+            .setting("spikeport_version", env!("CARGO_PKG_VERSION"))
+    };
+    // written to <out>.partial, which replaces <out> when the sweep is done
+    let mut log = RecordLog::<SweepPoint>::open(&out, POINT_KIND, resume)?;
     let pb = bar((grid.len() * freqs.len()) as u64, "points");
     pb.set_prefix(format!("sweep {} on {}", model.header.name, cfg.platform));
+    let mut points = Vec::new();
     for &f in &freqs {
         let input = p.encoder.with_max_freq(f)?.encode(x.view())?;
         for &w in &grid {
             pb.inc(1);
-            if points.iter().any(|q| q.max_weight == w && q.max_freq_hz == f) {
+            let fp = fingerprint(w, f);
+            if let Some(point) = log.lookup(&fp)? {
+                points.push(*point);
                 continue;
             }
             let net = convert_global(&model.network, &p.neuron, w, DEFAULT_DELAY_MS)?.network;
@@ -72,28 +74,28 @@ pub(super) fn cmd_sweep(
                 max_freq_hz: f,
                 accuracy_pct: outp.accuracy_pct(calib.labels())?,
             };
-            let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&out)?;
-            writeln!(file, "{}", serde_json::to_string(&point)?)?;
-            file.sync_all()?;
+            log.append(&fp, &point)?;
             pb.suspend(|| eprintln!("max_weight {w} µS, {f} Hz: {:.2} %", point.accuracy_pct));
             points.push(point);
         }
     }
     pb.finish_and_clear();
+    log.finish()?;
     let best = choose(&points).ok_or("no sweep points")?;
-    println!(
-        "best: max_weight {} µS at {} Hz, {:.2} % on {} training images ({} points in {})",
+    let csv = std::iter::once("max_weight_us,max_freq_hz,accuracy_pct".to_string())
+        .chain(points.iter().map(|q| format!("{},{},{}", q.max_weight, q.max_freq_hz, q.accuracy_pct)))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    // the results are on disk before anything is printed
+    write_outputs(g, &serde_json::json!({ "points": points, "best": best }), Some(csv))?;
+    say(&format!(
+        "best: max_weight {} µS at {} Hz, {:.2} % on {} training images ({} points in {})\n",
         best.max_weight,
         best.max_freq_hz,
         best.accuracy_pct,
         calib.len(),
         points.len(),
         out.display()
-    );
-    let csv = std::iter::once("max_weight_us,max_freq_hz,accuracy_pct".to_string())
-        .chain(points.iter().map(|q| format!("{},{},{}", q.max_weight, q.max_freq_hz, q.accuracy_pct)))
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n";
-    write_outputs(g, &serde_json::json!({ "points": points, "best": best }), Some(csv))
+    ))
 }

@@ -15,8 +15,8 @@ pub(super) fn cmd_table(g: &Global, out: PathBuf, cells_path: PathBuf, resume: b
     let (cells, _) = run_table_to_file(&cfg, &mnist, &cells_path, resume)?;
     let md = results_markdown(&cells);
     write_atomic(&out, md.as_bytes())?;
-    print!("{md}");
     eprintln!("wrote {}", out.display());
     let records = records(&cells);
-    write_outputs(g, &cells, Some(to_csv(&records)))
+    write_outputs(g, &cells, Some(to_csv(&records)))?;
+    say(&md)
 }

@@ -44,15 +44,15 @@ pub(super) fn cmd_train(
     }
     model.save(&out)?;
     let acc = model.evaluate(&mnist.test)?.accuracy_pct();
-    println!(
-        "{}: test accuracy {acc:.2} % after {} epochs; wrote {}",
-        cfg.network,
-        stats.len(),
-        out.display()
-    );
     write_outputs(
         g,
         &serde_json::json!({ "network": cfg.network, "test_accuracy_pct": acc, "out": out }),
         None,
-    )
+    )?;
+    say(&format!(
+        "{}: test accuracy {acc:.2} % after {} epochs; wrote {}\n",
+        cfg.network,
+        stats.len(),
+        out.display()
+    ))
 }

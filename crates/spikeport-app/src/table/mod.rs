@@ -3,12 +3,12 @@
 //! modelled time and energy per inference (± SD, with sources), synaptic events and spikes
 //! per inference. Cells a platform cannot run say why.
 //!
-//! [`run_table`] runs the cells one after another and hands each finished [`Cell`] to a
-//! callback (to append it to a results file), and skips cells it is given as already done,
-//! so an interrupted run resumes where it stopped ([`read_cells`]). [`results_markdown`]
-//! renders the table.
+//! [`run_table`] runs the cells one after another, keeps each finished [`Cell`] in a
+//! [`CellStore`] under its fingerprint (network and platform; model, data, platform
+//! settings, image counts, seed, HIL settings) and reuses the cells the store already holds
+//! with the same fingerprint, so an interrupted run resumes where it stopped
+//! ([`run_table_to_file`], on a [`RecordLog`] file). [`results_markdown`] renders the table.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,7 @@ use spikeport_bench::{run_cell, BackendSetup, BenchError, Conversion, Progress, 
 use spikeport_convert::{ConvertError, SweepSettings};
 use spikeport_data::Mnist;
 use spikeport_hil::{Control, HilEvent};
+use spikeport_records::{Fingerprint, RecordError, RecordLog};
 use spikeport_snn::BackendError;
 
 use crate::benchmark::does_not_run;
@@ -142,6 +143,18 @@ impl TableConfig {
         if self.networks.is_empty() || self.platforms.is_empty() {
             return Err(TableError::Config { name: "networks/platforms", reason: "nothing to run".into() });
         }
+        for (name, list) in [("networks", &self.networks), ("platforms", &self.platforms)] {
+            if let Some((i, dup)) = list.iter().enumerate().find(|(i, x)| list[..*i].contains(x)) {
+                return Err(TableError::Config {
+                    name,
+                    reason: format!(
+                        "{dup:?} is listed twice (entries {} and {})",
+                        list.iter().position(|x| x == dup).unwrap_or(0) + 1,
+                        i + 1
+                    ),
+                });
+            }
+        }
         Ok(())
     }
 }
@@ -182,6 +195,9 @@ pub enum TableError {
     /// Encoding or readout failed.
     #[error(transparent)]
     Snn(#[from] spikeport_snn::SnnError),
+    /// A record file of cells could not be read, written or resumed.
+    #[error(transparent)]
+    Records(#[from] RecordError),
     /// Reading or writing a results file failed.
     #[error("{path}: {reason}")]
     File {
@@ -295,21 +311,29 @@ pub enum TableEvent<'a> {
 pub fn run_table(
     cfg: &TableConfig,
     mnist: &Mnist,
-    done: &[Cell],
+    store: &mut dyn CellStore,
     on_event: &mut dyn FnMut(TableEvent<'_>),
 ) -> Result<Vec<Cell>, TableError> {
     cfg.check()?;
+    let data_sha256 = data_sha256(mnist);
     let mut cells = Vec::new();
     for name in &cfg.networks {
         let model = load_zoo(name)?;
-        // the weight scale the first digital platform of the row swept (maybe in an earlier,
-        // interrupted run), for the reference simulator (and, if it was `fast`, the GPU)
-        let first_digital = cfg
+        let plans = cfg
             .platforms
             .iter()
-            .filter(|p| family_of(p) == Some(Family::Digital))
-            .find_map(|p| done.iter().find(|c| &c.network == name && &c.platform == p));
-        let mut swept: Option<(f64, f64)> = first_digital.and_then(|c| match &c.outcome {
+            .map(|pname| CellPlan::new(cfg, mnist, &data_sha256, &model, name, pname))
+            .collect::<Result<Vec<_>, _>>()?;
+        // the weight scale the first digital platform of the row swept (maybe in an earlier,
+        // interrupted run), for the reference simulator (and, if it was `fast`, the GPU)
+        let mut first_digital = None;
+        for plan in plans.iter().filter(|p| p.platform.family == Family::Digital) {
+            if let Some(c) = store.lookup(&plan.fingerprint)? {
+                first_digital = Some(c);
+                break;
+            }
+        }
+        let mut swept: Option<(f64, f64)> = first_digital.as_ref().and_then(|c| match &c.outcome {
             Outcome::Done { record, .. } => record.max_weight.map(|w| (w, record.max_freq_hz)),
             Outcome::DoesNotRun { .. } => None,
         });
@@ -321,25 +345,15 @@ pub fn run_table(
         let mut row: Vec<Option<Cell>> = vec![None; cfg.platforms.len()];
         for i in order {
             let pname = &cfg.platforms[i];
-            if let Some(c) = done.iter().find(|c| &c.network == name && &c.platform == pname) {
-                on_event(TableEvent::CellDone { cell: c, resumed: true });
-                row[i] = Some(c.clone());
+            let plan = &plans[i];
+            if let Some(c) = store.lookup(&plan.fingerprint)? {
+                on_event(TableEvent::CellDone { cell: &c, resumed: true });
+                row[i] = Some(c);
                 continue;
             }
-            let p = platform(pname)?;
+            let p = &plan.platform;
             let family = p.family;
-            let images = match family {
-                Family::Reference => cfg.reference_images,
-                _ if pname == "gpu" => cfg.gpu_images,
-                _ if pname == "fast" || pname == "fast-genn" || pname == "fast-01ms" => cfg.images,
-                _ => cfg.hardware_images,
-            }
-            .min(mnist.test.len());
-            let calibration_images = match family {
-                Family::Reference => cfg.calibration_images,
-                _ if images == cfg.images.min(mnist.test.len()) => cfg.calibration_images,
-                _ => cfg.hardware_calibration_images,
-            };
+            let images = plan.images;
             let (conversion, encoder) = match (family, swept) {
                 (Family::Reference, Some((w, f))) => {
                     (Conversion::Global { max_weight: w }, p.encoder.with_max_freq(f)?)
@@ -358,15 +372,15 @@ pub fn run_table(
                             max_freqs_hz: Vec::new(),
                             seed: cfg.seed,
                         },
-                        calibration_images,
+                        calibration_images: plan.calibration_images,
                     },
                     p.encoder,
                 ),
             };
             on_event(TableEvent::CellStarted { network: name, platform: pname, images });
-            let (copies, settings) = deployment_for(&p, name);
+            let (copies, settings) = deployment_for(p, name);
             let mut setup = BackendSetup::from_platform(
-                &p,
+                p,
                 p.backend_for(&settings)?,
                 conversion,
                 cfg.batch,
@@ -387,7 +401,7 @@ pub fn run_table(
                     }
                     let hil = match (family, record.max_weight) {
                         (Family::Analog, Some(w)) if cfg.hil.enabled => {
-                            Some(hil_cell(cfg, mnist, &model, &p, &setup, w, &test, on_event)?)
+                            Some(hil_cell(cfg, mnist, &model, p, &setup, w, &test, on_event)?)
                         }
                         _ => None,
                     };
@@ -399,12 +413,117 @@ pub fn run_table(
                 },
             };
             let cell = Cell { network: name.clone(), platform: pname.clone(), outcome };
+            // stored before anything is reported
+            store.store(&plan.fingerprint, &cell)?;
             on_event(TableEvent::CellDone { cell: &cell, resumed: false });
             row[i] = Some(cell);
         }
         cells.extend(row.into_iter().flatten());
     }
     Ok(cells)
+}
+
+/// The kind of the table's record files ([`spikeport_records`]).
+pub const CELL_KIND: &str = "table-cell";
+
+/// Where [`run_table`] finds finished cells and keeps new ones.
+pub trait CellStore {
+    /// The finished cell with `fp`'s key, if it was made with the same settings.
+    ///
+    /// **Errors** with [`RecordError::Mismatch`] if it was made with other settings.
+    fn lookup(&self, fp: &Fingerprint) -> Result<Option<Cell>, RecordError>;
+    /// Keeps a finished cell.
+    ///
+    /// **Errors** if it cannot be kept.
+    fn store(&mut self, fp: &Fingerprint, cell: &Cell) -> Result<(), RecordError>;
+}
+
+/// A record file of cells, resumable ([`RecordLog::open`]).
+impl CellStore for RecordLog<Cell> {
+    fn lookup(&self, fp: &Fingerprint) -> Result<Option<Cell>, RecordError> {
+        RecordLog::lookup(self, fp).map(Option::<&Cell>::cloned)
+    }
+    fn store(&mut self, fp: &Fingerprint, cell: &Cell) -> Result<(), RecordError> {
+        self.append(fp, cell)
+    }
+}
+
+/// Cells kept in memory only: a run that cannot resume.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryCells(pub Vec<(Fingerprint, Cell)>);
+
+impl CellStore for MemoryCells {
+    fn lookup(&self, fp: &Fingerprint) -> Result<Option<Cell>, RecordError> {
+        Ok(self.0.iter().find(|(f, _)| f == fp).map(|(_, c)| c.clone()))
+    }
+    fn store(&mut self, fp: &Fingerprint, cell: &Cell) -> Result<(), RecordError> {
+        self.0.push((fp.clone(), cell.clone()));
+        Ok(())
+    }
+}
+
+/// SHA-256 of the test and training images and labels.
+fn data_sha256(mnist: &Mnist) -> String {
+    let mut bytes = Vec::new();
+    for set in [&mnist.test, &mnist.train] {
+        bytes.extend_from_slice(&(set.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&(set.pixels() as u64).to_le_bytes());
+        bytes.extend(set.images().iter().copied());
+        bytes.extend_from_slice(set.labels());
+    }
+    spikeport_records::sha256_hex(&bytes)
+}
+
+/// A cell before it runs: its platform, image counts and fingerprint.
+struct CellPlan {
+    platform: crate::registry::Platform,
+    images: usize,
+    calibration_images: usize,
+    fingerprint: Fingerprint,
+}
+
+impl CellPlan {
+    fn new(
+        cfg: &TableConfig,
+        mnist: &Mnist,
+        data_sha256: &str,
+        model: &spikeport_ann::Model,
+        name: &str,
+        pname: &str,
+    ) -> Result<Self, TableError> {
+        let p = platform(pname)?;
+        let family = p.family;
+        let images = match family {
+            Family::Reference => cfg.reference_images,
+            _ if pname == "gpu" => cfg.gpu_images,
+            _ if pname == "fast" || pname == "fast-genn" || pname == "fast-01ms" => cfg.images,
+            _ => cfg.hardware_images,
+        }
+        .min(mnist.test.len());
+        let calibration_images = match family {
+            Family::Reference => cfg.calibration_images,
+            _ if images == cfg.images.min(mnist.test.len()) => cfg.calibration_images,
+            _ => cfg.hardware_calibration_images,
+        };
+        let (copies, settings) = deployment_for(&p, name);
+        let mut model_bytes = model.network.content_bytes();
+        model_bytes.extend(serde_json::to_vec(&model.header).unwrap_or_default());
+        let fingerprint = Fingerprint::new()
+            .key("network", name)
+            .key("platform", pname)
+            .setting_hash("model_sha256", &model_bytes)
+            .setting_hash("platform_sha256", p.settings_text(&settings).as_bytes())
+            .setting("images", images)
+            .setting("calibration_images", calibration_images)
+            .setting("test_set_images", mnist.test.len())
+            .setting("data_sha256", data_sha256)
+            .setting("batch", cfg.batch)
+            .setting("seed", cfg.seed)
+            .setting("copies", format!("{copies:?}"))
+            .setting("hil", (family == Family::Analog && cfg.hil.enabled).then_some(&cfg.hil))
+            .setting("spikeport_version", env!("CARGO_PKG_VERSION"));
+        Ok(Self { platform: p, images, calibration_images, fingerprint })
+    }
 }
 
 /// Trains in the loop on the cell's chip (same seed) and tests again on the same images.
@@ -457,35 +576,31 @@ fn hil_cell(
     })
 }
 
-/// [`run_table`] with a progress bar on standard error, every finished cell appended to
-/// `cells_path` ([`append_cell`]) and, with `resume`, the cells already in that file reused
-/// ([`read_cells`]); without `resume` the file is started afresh. Returns the cells and how
-/// many were resumed.
+/// [`run_table`] with a progress bar on standard error, every finished cell kept in the
+/// record file `cells_path` ([`spikeport_records`]: written to `<cells_path>.partial`, which
+/// replaces `cells_path` when the table is done). With `resume`, the cells already recorded
+/// there (an unfinished run's, else the finished file's) are reused when their fingerprint
+/// matches, and a cell recorded with other settings is an error naming the setting; a torn
+/// last line is cut off. Returns the cells and how many were resumed.
 ///
-/// **Errors** as [`run_table`], or with [`TableError::File`] if the cells file cannot be
-/// read, removed or appended to.
+/// **Errors** as [`run_table`], or with [`TableError::Records`] if the cells file cannot be
+/// read or written, does not match, or a fresh run finds an unfinished one.
 pub fn run_table_to_file(
     cfg: &TableConfig,
     mnist: &Mnist,
     cells_path: &Path,
     resume: bool,
 ) -> Result<(Vec<Cell>, usize), TableError> {
-    let file_err = |e: std::io::Error| TableError::File {
-        path: cells_path.display().to_string(),
-        reason: e.to_string(),
-    };
-    let done = if resume { read_cells(cells_path)? } else { Vec::new() };
-    if !resume && cells_path.exists() {
-        std::fs::remove_file(cells_path).map_err(file_err)?;
-    }
+    cfg.check()?;
+    let mut log = RecordLog::<Cell>::open(cells_path, CELL_KIND, resume)?;
     let pb = indicatif::ProgressBar::new(0);
     if let Ok(style) =
         indicatif::ProgressStyle::with_template("{prefix:>30} [{bar:30}] {pos}/{len} {msg} {elapsed_precise}")
     {
         pb.set_style(style.progress_chars("=> "));
     }
-    let mut write_error = None;
-    let cells = run_table(cfg, mnist, &done, &mut |e| match e {
+    let mut resumed_cells = 0;
+    let cells = run_table(cfg, mnist, &mut log, &mut |e| match e {
         TableEvent::CellStarted { network, platform, images } => {
             pb.reset();
             pb.set_length(images as u64);
@@ -499,65 +614,39 @@ pub fn run_table_to_file(
             pb.set_position(done as u64);
         }
         TableEvent::CellDone { cell, resumed } => {
-            if !resumed {
-                if let Err(err) = append_cell(cells_path, cell) {
-                    write_error.get_or_insert(err);
-                }
-            }
+            resumed_cells += usize::from(resumed);
             let how = if resumed { " (resumed)" } else { "" };
             pb.suspend(|| eprintln!("{} on {}: done{how}", cell.network, cell.platform));
         }
     })?;
     pb.finish_and_clear();
-    match write_error {
-        Some(e) => Err(e),
-        None => Ok((cells, done.len())),
-    }
+    log.finish()?;
+    Ok((cells, resumed_cells))
 }
 
-/// Reads the cells of a JSON-lines results file written by [`append_cell`]; a missing file
-/// is no cells, and a torn last line (a run killed while writing it) is ignored.
+/// Reads the cells of a record file written by [`run_table_to_file`] (finished, or the
+/// `.partial` file of an unfinished run), ignoring a torn last line.
 ///
-/// **Errors** with [`TableError::File`] if the file cannot be read or a line other than
-/// the last is not a cell.
+/// **Errors** with [`TableError::Records`] if the file cannot be read, is not a file of
+/// table cells or holds a malformed line.
 pub fn read_cells(path: &Path) -> Result<Vec<Cell>, TableError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(TableError::File { path: path.display().to_string(), reason: e.to_string() }),
-    };
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let mut cells = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        match serde_json::from_str::<Cell>(line) {
-            Ok(c) => cells.push(c),
-            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
-            Err(e) => {
-                return Err(TableError::File {
-                    path: path.display().to_string(),
-                    reason: format!("line {}: not a table cell: {e}", i + 1),
-                })
-            }
-        }
-    }
-    Ok(cells)
+    Ok(spikeport_records::read::<Cell>(path, CELL_KIND)?.into_iter().map(|e| e.record).collect())
 }
 
-/// Appends `cell` as one JSON line to `path` (created with its folder if missing) and
-/// flushes it to disk.
-///
-/// **Errors** with [`TableError::File`] if writing fails.
-pub fn append_cell(path: &Path, cell: &Cell) -> Result<(), TableError> {
-    let err = |e: &dyn std::fmt::Display| TableError::File {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_network_or_platform_listed_twice_is_refused() {
+        let twice = TableConfig {
+            networks: vec!["nas63".into(), "diehl".into(), "nas63".into()],
+            ..TableConfig::default()
+        };
+        let err = twice.check().unwrap_err().to_string();
+        assert!(err.contains("\"nas63\" is listed twice (entries 1 and 3)"), "{err}");
+        let twice = TableConfig { platforms: vec!["fast".into(), "fast".into()], ..TableConfig::default() };
+        assert!(twice.check().unwrap_err().to_string().contains("platforms"));
+        assert!(TableConfig::default().check().is_ok());
     }
-    let mut line = serde_json::to_string(cell).map_err(|e| err(&e))?;
-    line.push('\n');
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| err(&e))?;
-    f.write_all(line.as_bytes()).map_err(|e| err(&e))?;
-    f.sync_all().map_err(|e| err(&e))
 }

@@ -407,6 +407,20 @@ pub trait Deployed: Send {
     fn mapping(&self) -> MappingReport {
         MappingReport::of(self.network(), self.placement().copies)
     }
+
+    /// Runs made on this deployment so far, where the run's number seeds its trial-to-trial
+    /// noise (the analog models); 0 for a platform whose runs draw nothing at random. A
+    /// checkpoint stores it so that a resumed run draws the noise the uninterrupted run
+    /// would have drawn ([`Deployed::set_runs`]).
+    fn runs(&self) -> u64 {
+        0
+    }
+
+    /// Continues as if `runs` runs had been made: the next run draws the noise of run
+    /// number `runs`. The default, for platforms without trial-to-trial noise, does nothing.
+    fn set_runs(&mut self, runs: u64) {
+        let _ = runs;
+    }
 }
 
 /// A software model of a neuromorphic platform (or a simulator).
@@ -477,6 +491,14 @@ pub trait Backend {
 
     /// Platform facts: name, time step, speed-up, size limits, weight resolution, models.
     fn info(&self) -> &PlatformInfo;
+
+    /// The backend's settings as text, for the fingerprints of resumable results: two
+    /// backends with equal text give equal results for the same network, input and
+    /// placement. The default is the platform facts ([`Backend::info`]); a backend with
+    /// settings beyond them returns its `Debug` form.
+    fn settings_text(&self) -> String {
+        format!("{:?}", self.info())
+    }
 
     /// The backend's own mapping of `placement.copies` copies of `net`, called by
     /// [`Backend::deploy`] and [`Backend::place`] after the contract's checks. `seed` fixes
