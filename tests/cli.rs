@@ -216,6 +216,12 @@ fn an_onnx_model_runs_from_the_command_line() {
     assert!(snn > 80.0, "the imported MLP classifies as a spiking network: {snn} %");
     let o = spikeport(&["run", "--model", "missing.onnx", "--images", "1"], dir.path());
     assert!(!o.status.success() && stderr(&o).contains("missing.onnx"), "{}", stderr(&o));
+    // an unsupported graph names its file; a folder is called a folder, not "not found"
+    let bad = onnx.with_file_name("err_sigmoid.onnx");
+    let o = spikeport(&["run", "--model", bad.to_str().expect("utf-8"), "--images", "1"], dir.path());
+    assert!(!o.status.success() && stderr(&o).contains("err_sigmoid.onnx"), "{}", stderr(&o));
+    let o = spikeport(&["run", "--model", ".", "--images", "1"], dir.path());
+    assert!(!o.status.success() && stderr(&o).contains("is a folder"), "{}", stderr(&o));
 }
 
 #[test]

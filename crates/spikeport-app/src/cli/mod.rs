@@ -242,7 +242,7 @@ enum Loaded {
 /// `nir` feature).
 fn load_any(network: &str, model: &Option<String>) -> Result<Loaded, Error> {
     match model {
-        Some(path) => match crate::io::load_model(Path::new(path))? {
+        Some(path) => match load_file(path)? {
             crate::io::LoadedModel::Ann { model, notes } => {
                 notes.iter().for_each(|n| eprintln!("{path}: {n}"));
                 Ok(Loaded::Ann(model))
@@ -260,6 +260,22 @@ fn load_any(network: &str, model: &Option<String>) -> Result<Loaded, Error> {
             Ok(Loaded::Ann(Box::new(load_zoo(network)?)))
         }
     }
+}
+
+/// Loads the model file `path`; every error names the file, and a folder is said to be one.
+fn load_file(path: &str) -> Result<crate::io::LoadedModel, Error> {
+    let p = Path::new(path);
+    if p.is_dir() {
+        return Err(format!("{path}: is a folder, not a model file (.npz/.json, .onnx or .nir)").into());
+    }
+    crate::io::load_model(p).map_err(|e| {
+        let message = e.to_string();
+        if message.contains(path) {
+            message.into()
+        } else {
+            format!("{path}: {message}").into()
+        }
+    })
 }
 
 /// As [`load_any`], for the commands that convert an ANN: a `.nir` file is refused.
