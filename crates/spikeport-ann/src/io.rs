@@ -247,6 +247,15 @@ impl Model {
         })
     }
 
+    /// The model's content as bytes, for fingerprints of results it produced: the header as
+    /// JSON (name, sizes, preprocessing, provenance), then [`Network::content_bytes`].
+    pub fn content_bytes(&self) -> Vec<u8> {
+        // a header of strings, numbers and enums always serialises
+        let mut bytes = serde_json::to_vec(&self.header).unwrap_or_default();
+        bytes.extend(self.network.content_bytes());
+        bytes
+    }
+
     /// Loads `stem.npz` and `stem.json` (`path` may also end in `.npz` or `.json`).
     ///
     /// **Errors** if a file is missing or malformed, the header is unsupported, an array is

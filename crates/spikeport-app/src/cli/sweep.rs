@@ -36,8 +36,7 @@ pub(super) fn cmd_sweep(
     let mut data = Vec::new();
     data.extend(calib.images().iter().copied());
     data.extend_from_slice(calib.labels());
-    let mut model_bytes = model.network.content_bytes();
-    model_bytes.extend(serde_json::to_vec(&model.header)?);
+    let model_bytes = model.content_bytes();
     let settings_text = p.settings_text(&Default::default());
     let fingerprint = |w: f64, f: f64| {
         Fingerprint::new()

@@ -198,14 +198,6 @@ pub enum TableError {
     /// A record file of cells could not be read, written or resumed.
     #[error(transparent)]
     Records(#[from] RecordError),
-    /// Reading or writing a results file failed.
-    #[error("{path}: {reason}")]
-    File {
-        /// The file.
-        path: String,
-        /// Why.
-        reason: String,
-    },
 }
 
 /// Accuracy after hardware-in-the-loop training on the cell's chip.
@@ -506,8 +498,7 @@ impl CellPlan {
             _ => cfg.hardware_calibration_images,
         };
         let (copies, settings) = deployment_for(&p, name);
-        let mut model_bytes = model.network.content_bytes();
-        model_bytes.extend(serde_json::to_vec(&model.header).unwrap_or_default());
+        let model_bytes = model.content_bytes();
         let fingerprint = Fingerprint::new()
             .key("network", name)
             .key("platform", pname)
